@@ -1,0 +1,113 @@
+/**
+ * The per-request context every middleware and method handler sees, and the
+ * `Exchange` through which a transport hands a request to the engine.
+ *
+ * RequestContext is a class with a fixed shape so V8 keeps one hidden class on
+ * the hot path; its AbortController is created only when someone asks for the
+ * signal.
+ */
+import type { Identity, LogLevel, Transport } from '../api/types.js';
+import type { McpdError } from '../chassis/errors.js';
+import type { HeaderLookup } from './envelope.js';
+import type { JsonRpcId, Params } from './jsonrpc.js';
+import type { Session } from './session.js';
+import type { Era } from './versions.js';
+
+/** What a transport supplies with each request. */
+export interface Exchange {
+  readonly transport: Transport;
+  /** The 2025-era session, when the request belongs to one. */
+  readonly session: Session | undefined;
+  identity: Identity | undefined;
+  /** Reads an HTTP request header by lower-case name (HTTP transports only). */
+  readonly header: HeaderLookup | undefined;
+  /**
+   * Delivers a message tied to this request (progress, log, a server-to-client
+   * request) on the request's own stream.
+   */
+  send(message: string): void;
+  /** Called once the engine has built the request's context (to wire cancellation on disconnect). */
+  attach?(ctx: RequestContext): void;
+  /**
+   * Ends the HTTP response of a resumable stream without ending the request: the
+   * client reconnects with Last-Event-ID and receives the rest (SSE polling).
+   */
+  closeStream?(): void;
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+export class RequestContext {
+  readonly id: JsonRpcId;
+  readonly method: string;
+  readonly params: Params;
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly exchange: Exchange;
+  readonly startedAt: number;
+  era: Era;
+  protocolVersion: string;
+  clientCapabilities: Record<string, unknown>;
+  /** The level the client asked log messages at; undefined: send none. */
+  logLevel: LogLevel | undefined;
+  /** Set by the handler; visible to middleware after `await next()`. */
+  result: unknown = undefined;
+  /** Set when the request failed; visible to middleware after `await next()`. */
+  error: McpdError | undefined = undefined;
+  /** Scratch space for middleware (lazily created). */
+  private scratch: Record<string, unknown> | undefined = undefined;
+  private controller: AbortController | undefined = undefined;
+  private abortReason: unknown = undefined;
+
+  constructor(exchange: Exchange, id: JsonRpcId, method: string, params: Params | undefined, era: Era, protocolVersion: string) {
+    this.exchange = exchange;
+    this.id = id;
+    this.method = method;
+    this.params = params ?? (EMPTY as Params);
+    const meta = this.params._meta;
+    this.meta = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>) : EMPTY;
+    this.era = era;
+    this.protocolVersion = protocolVersion;
+    this.clientCapabilities = exchange.session?.clientCapabilities ?? (EMPTY as Record<string, unknown>);
+    this.logLevel = exchange.session?.logLevel;
+    this.startedAt = performance.now();
+  }
+
+  get transport(): Transport {
+    return this.exchange.transport;
+  }
+
+  get session(): Session | undefined {
+    return this.exchange.session;
+  }
+
+  get identity(): Identity | undefined {
+    return this.exchange.identity;
+  }
+
+  get state(): Record<string, unknown> {
+    return (this.scratch ??= {});
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
+
+  abort(reason: unknown): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason ?? new Error('aborted');
+    this.controller?.abort(this.abortReason);
+  }
+
+  /** Milliseconds since the request arrived. */
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+}

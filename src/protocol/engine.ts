@@ -1,0 +1,231 @@
+/**
+ * The protocol engine: one registry, one middleware pipeline, one dispatch
+ * table, serving both protocol eras for every transport. It knows JSON-RPC and
+ * MCP, nothing of sockets, HTTP clients or databases.
+ */
+import type { Identity } from '../api/types.js';
+import { compose, type Middleware } from '../chassis/middleware.js';
+import { JsonRpcErrorCode, McpdError, normalizeError, toJsonRpcError } from '../chassis/errors.js';
+import { RequestContext, type Exchange } from './context.js';
+import { checkRoutingHeaders, readEnvelope, type HeaderLookup } from './envelope.js';
+import { isLogLevel } from './handler-context.js';
+import { serializeError, serializeResult, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
+import { ListenHub } from './listen-hub.js';
+import { decorateStatelessResult, METHODS, type MethodEntry } from './methods/index.js';
+import { Registry } from './registry.js';
+import { RequestStateCodec } from './request-state.js';
+import { DEFAULT_SESSION_LIMITS, SessionManager, type SessionLimits } from './session-manager.js';
+import type { Session } from './session.js';
+import { DEFAULT_TASK_LIMITS, TaskStore, type TaskLimits } from './tasks/task-store.js';
+import { MetaKey, type Era } from './versions.js';
+
+export interface CacheHint {
+  ttlMs: number;
+  cacheScope: 'public' | 'private';
+}
+
+export interface EngineOptions {
+  name: string;
+  version: string;
+  title?: string;
+  instructions?: string;
+  /** HMAC secret for 2026 `requestState`; generated per process when absent (then retries must reach the same replica). */
+  requestStateSecret?: string;
+  /** How long a server-to-client request (elicitation, sampling, roots) may wait for the client. */
+  clientRequestTimeoutMs?: number;
+  /** Caching hints on 2026 list results. */
+  listCache?: CacheHint;
+  sessions?: Partial<SessionLimits>;
+  tasks?: Partial<TaskLimits>;
+  /** Where unexpected failures are reported (their detail never reaches clients). Default: a JSON line on stderr. */
+  onInternalError?: (error: McpdError, ctx: RequestContext) => void;
+}
+
+function defaultInternalErrorReport(error: McpdError, ctx: RequestContext): void {
+  const cause = error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : String(error.cause ?? error.message);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', msg: 'internal error', request_id: ctx.id, method: ctx.method, session_id: ctx.session?.id, err: cause })}\n`,
+  );
+}
+
+export type ServerMiddleware = Middleware<RequestContext>;
+
+export class Engine {
+  readonly registry = new Registry();
+  readonly sessions: SessionManager;
+  readonly tasks: TaskStore;
+  readonly listen: ListenHub;
+  readonly requestState: RequestStateCodec;
+  readonly serverInfo: Record<string, unknown>;
+  readonly instructions: string | undefined;
+  readonly clientRequestTimeoutMs: number;
+  readonly listCache: CacheHint;
+  private readonly middleware: ServerMiddleware[] = [];
+  private readonly closeListeners = new Set<() => void>();
+  private readonly internalErrorReport: (error: McpdError, ctx: RequestContext) => void;
+  private pipeline: ((ctx: RequestContext) => Promise<void> | void) | undefined;
+
+  constructor(options: EngineOptions) {
+    this.serverInfo = { name: options.name, version: options.version };
+    if (options.title) this.serverInfo.title = options.title;
+    this.instructions = options.instructions;
+    this.clientRequestTimeoutMs = options.clientRequestTimeoutMs ?? 10 * 60_000;
+    this.listCache = options.listCache ?? { ttlMs: 60_000, cacheScope: 'private' };
+    this.sessions = new SessionManager({ ...DEFAULT_SESSION_LIMITS, ...options.sessions });
+    this.tasks = new TaskStore({ ...DEFAULT_TASK_LIMITS, ...options.tasks });
+    this.listen = new ListenHub(this.sessions);
+    this.requestState = new RequestStateCodec(options.requestStateSecret);
+    this.registry.onChange((kind) => this.listen.publish({ kind }));
+    this.internalErrorReport = options.onInternalError ?? defaultInternalErrorReport;
+  }
+
+  reportInternalError(error: McpdError, ctx: RequestContext): void {
+    this.internalErrorReport(error, ctx);
+  }
+
+  /** Runs once when the engine closes (long-lived streams end gracefully). */
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  /** Adds a middleware. The pipeline is composed once, at the first request. */
+  use(middleware: ServerMiddleware): void {
+    if (this.pipeline) throw new Error('Middleware must be added before the server handles requests');
+    this.middleware.push(middleware);
+  }
+
+  notifyResourceUpdated(uri: string): void {
+    this.listen.publish({ kind: 'resource-updated', uri });
+  }
+
+  /** Server capabilities, derived from what is registered. */
+  capabilities(era: Era): Record<string, unknown> {
+    const capabilities: Record<string, unknown> = {
+      tools: { listChanged: true },
+      resources: era === 'sessionful' ? { subscribe: true, listChanged: true } : { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
+      completions: {},
+    };
+    if (era === 'sessionful') capabilities.logging = {};
+    else capabilities.extensions = { 'io.modelcontextprotocol/tasks': {} };
+    return capabilities;
+  }
+
+  /**
+   * Handles one request and settles its context with a result or an error; never
+   * throws.
+   */
+  async handle(exchange: Exchange, request: JsonRpcRequest, era: Era): Promise<RequestContext> {
+    const ctx = new RequestContext(exchange, request.id, request.method, request.params, era, '');
+    exchange.attach?.(ctx);
+    try {
+      if (era === 'stateless') {
+        const header = exchange.header;
+        const envelope = readEnvelope(request.params, header);
+        if (header) checkRoutingHeaders(request, header);
+        ctx.protocolVersion = envelope.protocolVersion;
+        ctx.clientCapabilities = envelope.clientCapabilities;
+        ctx.logLevel = envelope.logLevel;
+      } else {
+        const session = exchange.session;
+        ctx.protocolVersion = session?.protocolVersion || (typeof request.params?.protocolVersion === 'string' ? request.params.protocolVersion : '');
+      }
+      const entry = METHODS.get(request.method);
+      if (!entry || (entry.era !== 'both' && entry.era !== era)) {
+        throw new McpdError('METHOD_NOT_FOUND', `Method not found: ${request.method}`, {
+          protocol: true,
+          httpStatus: era === 'stateless' ? 404 : undefined,
+        });
+      }
+      const session = exchange.session;
+      if (session) {
+        session.busy++;
+        session.track(request.id, ctx);
+      }
+      try {
+        await this.run(ctx);
+        if (era === 'stateless' && ctx.error === undefined) ctx.result = decorateStatelessResult(ctx, this);
+      } finally {
+        if (session) {
+          session.busy--;
+          session.untrack(request.id);
+          session.touch();
+        }
+      }
+    } catch (error) {
+      ctx.error = normalizeError(error);
+    }
+    return ctx;
+  }
+
+  /** The innermost step of the pipeline: the method's handler. Its failure becomes `ctx.error`. */
+  private readonly terminal = async (ctx: RequestContext): Promise<void> => {
+    try {
+      ctx.result = await (METHODS.get(ctx.method) as MethodEntry).handler(ctx, this);
+    } catch (error) {
+      ctx.error = normalizeError(error);
+      if (ctx.error.code === 'INTERNAL') this.reportInternalError(ctx.error, ctx);
+    }
+  };
+
+  private run(ctx: RequestContext): Promise<void> | void {
+    if (this.middleware.length === 0) return this.terminal(ctx);
+    this.pipeline ??= compose(this.middleware, this.terminal);
+    return this.pipeline(ctx);
+  }
+
+  /** The JSON-RPC response text of a settled request. */
+  respond(ctx: RequestContext): string {
+    if (ctx.error) return serializeError(ctx.id, toJsonRpcError(ctx.error));
+    return serializeResult(ctx.id, ctx.result ?? {});
+  }
+
+  /** Client notifications: cancellation, initialized, roots changes. */
+  handleNotification(exchange: Exchange, notification: JsonRpcNotification): void {
+    const session = exchange.session;
+    switch (notification.method) {
+      case 'notifications/initialized':
+        if (session) session.initialized = true;
+        return;
+      case 'notifications/cancelled': {
+        const requestId = notification.params?.requestId;
+        if (session && (typeof requestId === 'string' || typeof requestId === 'number')) {
+          const reason = typeof notification.params?.reason === 'string' ? notification.params.reason : 'Cancelled by client';
+          session.cancel(requestId, reason);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** A client's answer to a server-to-client request. */
+  handleResponse(session: Session | undefined, response: JsonRpcResponse): boolean {
+    return session?.deliverResponse(response) ?? false;
+  }
+
+  /** The identity-independent owner key tasks are bound to. */
+  ownerOf(identity: Identity | undefined): string | undefined {
+    return identity?.subject;
+  }
+
+  close(): void {
+    for (const listener of [...this.closeListeners]) listener();
+    this.closeListeners.clear();
+    this.sessions.closeAll();
+    this.tasks.cancelAll();
+  }
+}
+
+/** Decides the era of a request that arrived without a session. */
+export function eraOf(request: JsonRpcRequest | JsonRpcNotification, header?: HeaderLookup): Era {
+  const meta = request.params?._meta;
+  if (typeof meta === 'object' && meta !== null && MetaKey.protocolVersion in meta) return 'stateless';
+  const version = header?.('mcp-protocol-version');
+  if (version !== undefined && !version.startsWith('2024') && !version.startsWith('2025')) return 'stateless';
+  return 'sessionful';
+}
+
+export { isLogLevel, JsonRpcErrorCode };

@@ -1,0 +1,122 @@
+/**
+ * Resources, resource templates, prompts and completions.
+ */
+import type { ResourceReadReturn } from '../../api/types.js';
+import { JsonRpcErrorCode, McpdError, normalizeError } from '../../chassis/errors.js';
+import type { RequestContext } from '../context.js';
+import type { Engine } from '../engine.js';
+import { HandlerContextImpl } from '../handler-context.js';
+import { normalizePromptResult, normalizeResourceContents } from '../results.js';
+import { inputChannelFor, inputRequired, InputRequiredSignal } from './mrtr.js';
+import { invalidParams } from './tools.js';
+
+export function listResources(_ctx: RequestContext, engine: Engine): Record<string, unknown> {
+  return { resources: engine.registry.listResources() };
+}
+
+export function listResourceTemplates(_ctx: RequestContext, engine: Engine): Record<string, unknown> {
+  return { resourceTemplates: engine.registry.listTemplates() };
+}
+
+function resourceNotFound(ctx: RequestContext, uri: string): McpdError {
+  return new McpdError('NOT_FOUND', `Resource not found: ${uri}`, {
+    // 2026-07-28 retired -32002 in favour of -32602 with data.uri (SEP-2164).
+    jsonRpcCode: ctx.era === 'stateless' ? JsonRpcErrorCode.INVALID_PARAMS : JsonRpcErrorCode.RESOURCE_NOT_FOUND,
+    data: { uri },
+    protocol: true,
+  });
+}
+
+/** Runs a content handler that may ask for input; unexpected failures are reported, not leaked. */
+async function withInput<T>(
+  ctx: RequestContext,
+  engine: Engine,
+  target: string,
+  run: (handlerContext: HandlerContextImpl) => Promise<T>,
+): Promise<T | Record<string, unknown>> {
+  const handlerContext = new HandlerContextImpl(ctx, inputChannelFor(ctx, engine, target), (message) => ctx.exchange.send(message));
+  try {
+    return await run(handlerContext);
+  } catch (error) {
+    if (error instanceof InputRequiredSignal) return inputRequired(ctx, engine, error, target);
+    const failure = normalizeError(error);
+    if (failure.code === 'INTERNAL') engine.reportInternalError(failure, ctx);
+    throw failure;
+  }
+}
+
+export async function readResource(ctx: RequestContext, engine: Engine): Promise<unknown> {
+  const uri = ctx.params.uri;
+  if (typeof uri !== 'string') throw invalidParams('Invalid params: resources/read needs a uri');
+  const resource = engine.registry.resources.get(uri);
+  if (resource) {
+    return withInput(ctx, engine, uri, async (handlerContext) => ({
+      contents: normalizeResourceContents(uri, resource.mimeType, await resource.read(handlerContext)),
+    }));
+  }
+  const match = engine.registry.matchTemplate(uri);
+  if (!match) throw resourceNotFound(ctx, uri);
+  const template = match.template.definition;
+  return withInput(ctx, engine, uri, async (handlerContext) => {
+    const value: ResourceReadReturn = await template.read(uri, match.variables, handlerContext);
+    return { contents: normalizeResourceContents(uri, template.mimeType, value) };
+  });
+}
+
+export function subscribeResource(ctx: RequestContext): Record<string, unknown> {
+  const uri = ctx.params.uri;
+  if (typeof uri !== 'string') throw invalidParams('Invalid params: resources/subscribe needs a uri');
+  const session = ctx.session;
+  if (session) (session.subscriptions ??= new Set()).add(uri);
+  return {};
+}
+
+export function unsubscribeResource(ctx: RequestContext): Record<string, unknown> {
+  const uri = ctx.params.uri;
+  if (typeof uri !== 'string') throw invalidParams('Invalid params: resources/unsubscribe needs a uri');
+  ctx.session?.subscriptions?.delete(uri);
+  return {};
+}
+
+export function listPrompts(_ctx: RequestContext, engine: Engine): Record<string, unknown> {
+  return { prompts: engine.registry.listPrompts() };
+}
+
+export async function getPrompt(ctx: RequestContext, engine: Engine): Promise<unknown> {
+  const name = ctx.params.name;
+  if (typeof name !== 'string') throw invalidParams('Invalid params: prompts/get needs a prompt name');
+  const prompt = engine.registry.prompts.get(name);
+  if (!prompt) throw invalidParams(`Unknown prompt: ${name}`, { name });
+  const validation = prompt.validate(ctx.params.arguments);
+  if (!validation.ok) throw invalidParams(`Invalid arguments for prompt ${name}: ${validation.message}`);
+  return withInput(ctx, engine, name, async (handlerContext) =>
+    normalizePromptResult(await prompt.definition.get(validation.value!, handlerContext)),
+  );
+}
+
+const MAX_COMPLETIONS = 100;
+
+export async function complete(ctx: RequestContext, engine: Engine): Promise<unknown> {
+  const ref = ctx.params.ref as Record<string, unknown> | undefined;
+  const argument = ctx.params.argument as Record<string, unknown> | undefined;
+  if (typeof ref !== 'object' || ref === null || typeof argument !== 'object' || argument === null || typeof argument.name !== 'string') {
+    throw invalidParams('Invalid params: completion/complete needs ref and argument');
+  }
+  let completer;
+  if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
+    const prompt = engine.registry.prompts.get(ref.name);
+    if (!prompt) throw invalidParams(`Unknown prompt: ${ref.name}`);
+    completer = prompt.definition.complete?.[argument.name];
+  } else if (ref.type === 'ref/resource' && typeof ref.uri === 'string') {
+    const template = engine.registry.templates.get(ref.uri);
+    if (!template) throw resourceNotFound(ctx, ref.uri);
+    completer = template.definition.complete?.[argument.name];
+  } else {
+    throw invalidParams('Invalid params: unknown completion reference');
+  }
+  if (!completer) return { completion: { values: [], total: 0, hasMore: false } };
+  const context = ctx.params.context as { arguments?: Record<string, string> } | undefined;
+  const handlerContext = new HandlerContextImpl(ctx, undefined, (message) => ctx.exchange.send(message));
+  const all = await completer(String(argument.value ?? ''), { arguments: context?.arguments ?? {} }, handlerContext);
+  return { completion: { values: all.slice(0, MAX_COMPLETIONS), total: all.length, hasMore: all.length > MAX_COMPLETIONS } };
+}

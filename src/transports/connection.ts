@@ -1,0 +1,71 @@
+/**
+ * A message connection: one bidirectional channel carrying JSON-RPC messages
+ * (stdio, a WebSocket, a legacy HTTP+SSE pair). It owns one 2025-era session and
+ * also answers 2026-era requests that carry their own envelope.
+ */
+import type { Identity, Transport } from '../api/types.js';
+import { JsonRpcErrorCode } from '../chassis/errors.js';
+import type { Exchange } from '../protocol/context.js';
+import { eraOf, type Engine } from '../protocol/engine.js';
+import { classify, parseJson, serializeError } from '../protocol/jsonrpc.js';
+import type { Session } from '../protocol/session.js';
+
+export class MessageConnection {
+  readonly session: Session;
+  private readonly sessionful: Exchange;
+  private readonly stateless: Exchange;
+  private closed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    transport: Transport,
+    private readonly write: (message: string) => void,
+    identity?: Identity,
+  ) {
+    this.session = engine.sessions.create(transport);
+    this.session.identity = identity;
+    this.session.channel = { send: (message) => (this.closed ? false : (write(message), true)) };
+    // A connection is its own liveness: never reaped while open.
+    this.session.busy++;
+    const send = (message: string) => {
+      if (!this.closed) write(message);
+    };
+    this.sessionful = { transport, session: this.session, identity, header: undefined, send };
+    this.stateless = { transport, session: undefined, identity, header: undefined, send };
+  }
+
+  /** Handles one received frame (a line, a WebSocket message, a POST body). */
+  receive(text: string): void {
+    const parsed = parseJson(text);
+    if (!parsed.ok) return this.write(JSON.stringify({ jsonrpc: '2.0', error: parsed.error }));
+    if (Array.isArray(parsed.value)) {
+      return this.write(JSON.stringify({ jsonrpc: '2.0', error: { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Invalid Request: batches are not supported' } }));
+    }
+    const message = classify(parsed.value);
+    switch (message.kind) {
+      case 'invalid':
+        return this.write(message.id === null ? JSON.stringify({ jsonrpc: '2.0', error: message.error }) : serializeError(message.id, message.error));
+      case 'response':
+        this.engine.handleResponse(this.session, message.message);
+        return;
+      case 'notification':
+        this.engine.handleNotification(eraOf(message.message) === 'sessionful' ? this.sessionful : this.stateless, message.message);
+        return;
+      case 'request': {
+        const era = eraOf(message.message);
+        const exchange = era === 'sessionful' ? this.sessionful : this.stateless;
+        void this.engine.handle(exchange, message.message, era).then((ctx) => {
+          if (!this.closed) this.write(this.engine.respond(ctx));
+        });
+        return;
+      }
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.session.busy--;
+    this.engine.sessions.terminate(this.session.id);
+  }
+}

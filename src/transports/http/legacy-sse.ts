@@ -1,0 +1,72 @@
+/**
+ * The 2024-11-05 HTTP+SSE transport for old clients: `GET /sse` opens the
+ * stream and names the POST endpoint in an `endpoint` event; every message the
+ * client POSTs to `/messages?sessionId=…` is answered on that stream.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Engine } from '../../protocol/engine.js';
+import { MessageConnection } from '../connection.js';
+import { BodyTooLarge, readBody } from './body.js';
+import { SseWriter } from './sse.js';
+import { sendJsonError } from './streamable.js';
+
+export class LegacySseHandler {
+  private readonly connections = new Map<string, { connection: MessageConnection; writer: SseWriter }>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly maxBodyBytes: number,
+    private readonly keepAliveMs: number,
+  ) {}
+
+  handle(req: IncomingMessage, res: ServerResponse, path: string, url: string): Promise<void> | void {
+    if (path === '/sse' && req.method === 'GET') return this.open(res);
+    if (path === '/messages' && req.method === 'POST') return this.post(req, res, url);
+    req.resume();
+    res.writeHead(405, { allow: path === '/sse' ? 'GET' : 'POST' }).end();
+  }
+
+  private open(res: ServerResponse): void {
+    let writer: SseWriter | undefined;
+    let connection: MessageConnection;
+    try {
+      connection = new MessageConnection(this.engine, 'sse', (message) => writer?.event(message));
+    } catch {
+      return sendJsonError(res, 503, null, { code: -32005, message: 'Too many sessions' }, { 'retry-after': '1' });
+    }
+    writer = SseWriter.open(res, undefined, this.keepAliveMs);
+    const id = connection.session.id;
+    this.connections.set(id, { connection, writer });
+    res.write(`event: endpoint\ndata: /messages?sessionId=${id}\n\n`);
+    res.once('close', () => {
+      this.connections.delete(id);
+      connection.close();
+    });
+  }
+
+  private async post(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
+    const sessionId = new URL(url, 'http://localhost').searchParams.get('sessionId');
+    const entry = sessionId === null ? undefined : this.connections.get(sessionId);
+    if (!entry) {
+      req.resume();
+      return sendJsonError(res, 404, null, { code: -32001, message: 'Session not found' });
+    }
+    let text: string;
+    try {
+      text = await readBody(req, this.maxBodyBytes);
+    } catch (error) {
+      const tooLarge = error instanceof BodyTooLarge;
+      return sendJsonError(res, tooLarge ? 413 : 400, null, { code: -32600, message: tooLarge ? 'Payload Too Large' : 'Could not read the request body' });
+    }
+    res.writeHead(202).end('Accepted');
+    entry.connection.receive(text);
+  }
+
+  closeAll(): void {
+    for (const { connection, writer } of this.connections.values()) {
+      writer.end();
+      connection.close();
+    }
+    this.connections.clear();
+  }
+}

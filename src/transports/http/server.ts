@@ -1,0 +1,128 @@
+/**
+ * The HTTP listener: routes the MCP endpoint (Streamable HTTP), the legacy
+ * HTTP+SSE endpoints and WebSocket upgrades, after the DNS-rebinding check.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Engine } from '../../protocol/engine.js';
+import { checkHostOrigin, isLoopbackAddress, loopbackPolicy, type HostOriginPolicy } from '../../security/host-origin.js';
+import { MemoryEventStore, type EventStore } from './event-store.js';
+import { LegacySseHandler } from './legacy-sse.js';
+import { sendJsonError, StreamableHttpHandler } from './streamable.js';
+
+export interface HttpTransportOptions {
+  host: string;
+  port: number;
+  /** The MCP endpoint. */
+  path: string;
+  maxBodyBytes: number;
+  /** DNS-rebinding protection; `true` (default for loopback binds) uses the loopback policy. */
+  hostOriginPolicy: HostOriginPolicy | 'loopback' | 'off';
+  /** Resumable 2025-era SSE streams; `false` disables. */
+  eventStore: EventStore | false;
+  sseKeepAliveMs: number;
+  sseRetryMs: number;
+  /** Serve the 2024-11-05 HTTP+SSE transport at `/sse` + `/messages`. */
+  legacySse: boolean;
+  /** Accept WebSocket upgrades on the MCP endpoint. */
+  websocket: boolean;
+}
+
+export const DEFAULT_HTTP_OPTIONS: HttpTransportOptions = {
+  host: '127.0.0.1',
+  port: 3000,
+  path: '/mcp',
+  maxBodyBytes: 4 * 1024 * 1024,
+  hostOriginPolicy: 'loopback',
+  eventStore: new MemoryEventStore(),
+  sseKeepAliveMs: 15_000,
+  sseRetryMs: 1000,
+  legacySse: true,
+  websocket: true,
+};
+
+export class HttpTransport {
+  readonly server: Server;
+  readonly streamable: StreamableHttpHandler;
+  readonly legacy: LegacySseHandler | undefined;
+  private readonly policy: HostOriginPolicy | undefined;
+  private readonly options: HttpTransportOptions;
+  private websocketClose: (() => void) | undefined;
+
+  constructor(
+    readonly engine: Engine,
+    options: Partial<HttpTransportOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_HTTP_OPTIONS, ...options };
+    if (options.eventStore === undefined) this.options.eventStore = new MemoryEventStore();
+    const policy = this.options.hostOriginPolicy;
+    this.policy = policy === 'off' ? undefined : policy === 'loopback' ? (isLoopbackAddress(this.options.host) ? loopbackPolicy() : undefined) : policy;
+    this.streamable = new StreamableHttpHandler(engine, {
+      maxBodyBytes: this.options.maxBodyBytes,
+      eventStore: this.options.eventStore || undefined,
+      sseKeepAliveMs: this.options.sseKeepAliveMs,
+      sseRetryMs: this.options.sseRetryMs,
+    });
+    this.legacy = this.options.legacySse ? new LegacySseHandler(engine, this.options.maxBodyBytes, this.options.sseKeepAliveMs) : undefined;
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.route(req, res));
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    if (this.policy) {
+      const verdict = checkHostOrigin(this.policy, req.headers.host, req.headers.origin);
+      if (!verdict.ok) {
+        req.resume();
+        return sendJsonError(res, 403, null, { code: -32000, message: `Forbidden: ${verdict.reason}` });
+      }
+    }
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    if (path === this.options.path) {
+      const pending = this.streamable.handle(req, res);
+      if (pending) pending.catch((error) => this.fail(res, error));
+      return;
+    }
+    if (this.legacy && (path === '/sse' || path === '/messages')) {
+      const pending = this.legacy.handle(req, res, path, url);
+      if (pending) pending.catch((error) => this.fail(res, error));
+      return;
+    }
+    req.resume();
+    sendJsonError(res, 404, null, { code: -32601, message: `Not Found: ${path}` });
+  }
+
+  private fail(res: ServerResponse, error: unknown): void {
+    process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'http handler failed', err: error instanceof Error ? error.stack : String(error) })}\n`);
+    sendJsonError(res, 500, null, { code: -32603, message: 'Internal error' });
+  }
+
+  async listen(): Promise<AddressInfo> {
+    if (this.options.websocket) {
+      const { attachWebSocket } = await import('../websocket.js');
+      this.websocketClose = attachWebSocket(this.server, this.engine, {
+        path: this.options.path,
+        policy: this.policy,
+        maxPayloadBytes: this.options.maxBodyBytes,
+      });
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    this.streamable.closeAll();
+    this.legacy?.closeAll();
+    this.websocketClose?.();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}

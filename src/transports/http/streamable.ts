@@ -1,0 +1,361 @@
+/**
+ * Streamable HTTP on one endpoint, both eras:
+ *
+ * - POST: one JSON-RPC message. A request is answered with `application/json`
+ *   unless the handler emits something first (progress, a log line, a
+ *   server-to-client request), in which case the response becomes an SSE stream.
+ *   Nothing is buffered and no Web `Request` is built: the body is read once,
+ *   parsed once, the answer serialized once.
+ * - GET: the 2025-era standalone notification stream, or a resumption with
+ *   `Last-Event-ID`.
+ * - DELETE: ends a 2025-era session.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Transport } from '../../api/types.js';
+import { JsonRpcErrorCode, McpdError, toJsonRpcError, type JsonRpcErrorBody } from '../../chassis/errors.js';
+import type { RequestContext, Exchange } from '../../protocol/context.js';
+import { eraOf, type Engine } from '../../protocol/engine.js';
+import type { HeaderLookup } from '../../protocol/envelope.js';
+import { classify, parseJson, serializeError, type JsonRpcRequest } from '../../protocol/jsonrpc.js';
+import type { Session } from '../../protocol/session.js';
+import { isSessionfulVersion, type Era } from '../../protocol/versions.js';
+import { readBody, BodyTooLarge } from './body.js';
+import { streamIdOf, type EventStore } from './event-store.js';
+import { LiveStream } from './live-stream.js';
+import { SseWriter } from './sse.js';
+
+export interface StreamableHttpOptions {
+  maxBodyBytes: number;
+  /** Where 2025-era SSE events are kept for resumption; undefined disables resumability. */
+  eventStore: EventStore | undefined;
+  /** Interval of SSE keep-alive comments. */
+  sseKeepAliveMs: number;
+  /** The `retry` hint (ms) sent with priming events. */
+  sseRetryMs: number;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+export function headerLookup(req: IncomingMessage): HeaderLookup {
+  const headers = req.headers;
+  return (name: string) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+}
+
+export function sendJsonError(res: ServerResponse, status: number, id: string | number | null, error: JsonRpcErrorBody, headers?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS);
+  res.end(id === null ? JSON.stringify({ jsonrpc: '2.0', error }) : serializeError(id, error));
+}
+
+function accepts(req: IncomingMessage, type: string): boolean {
+  const accept = req.headers.accept;
+  if (accept === undefined) return false;
+  return accept.includes(type) || accept.includes('*/*');
+}
+
+/** The exchange of one POSTed request: JSON until something must be streamed. */
+class PostExchange implements Exchange {
+  readonly transport: Transport = 'http';
+  identity = undefined;
+  readonly header: HeaderLookup;
+  private writer: SseWriter | undefined;
+  private stream: LiveStream | undefined;
+  private ctx: RequestContext | undefined;
+  private done = false;
+
+  constructor(
+    private readonly owner: StreamableHttpHandler,
+    private readonly res: ServerResponse,
+    readonly session: Session | undefined,
+    private readonly era: Era,
+    private readonly streamable: boolean,
+    header: HeaderLookup,
+    private readonly newSession: boolean,
+  ) {
+    this.header = header;
+    res.once('close', () => this.onClose());
+  }
+
+  attach(ctx: RequestContext): void {
+    this.ctx = ctx;
+  }
+
+  private onClose(): void {
+    if (this.done) return;
+    // 2026: a dropped stream is the client's cancellation. 2025: the request goes on (resumable).
+    if (this.era === 'stateless' || !this.stream) this.ctx?.abort(new McpdError('CANCELLED', 'Client disconnected'));
+  }
+
+  private sessionHeaders(): Record<string, string> | undefined {
+    return this.session ? { 'mcp-session-id': this.session.id } : undefined;
+  }
+
+  private openStream(): void {
+    this.writer = SseWriter.open(this.res, this.sessionHeaders(), this.owner.options.sseKeepAliveMs);
+    const store = this.owner.options.eventStore;
+    if (this.session && store && this.era === 'sessionful') {
+      this.stream = this.owner.openLiveStream(this.session, this.writer);
+      if (this.session.protocolVersion >= '2025-11-25') this.writer.prime(`${this.stream.id}_-1`, this.owner.options.sseRetryMs);
+    }
+  }
+
+  send(message: string): void {
+    if (this.done || !this.streamable) return;
+    if (!this.writer) this.openStream();
+    if (this.stream) this.stream.send(message);
+    else this.writer!.event(message);
+  }
+
+  closeStream(): void {
+    if (this.done || !this.streamable) return;
+    if (!this.writer) this.openStream();
+    this.stream?.disconnect();
+  }
+
+  finish(ctx: RequestContext): void {
+    const body = this.owner.engine.respond(ctx);
+    if (this.writer) {
+      if (this.stream) {
+        this.stream.send(body);
+        this.owner.closeLiveStream(this.stream);
+      } else {
+        this.writer.event(body);
+        this.writer.end();
+      }
+      this.done = true;
+      return;
+    }
+    this.done = true;
+    if (this.res.writableEnded || this.res.destroyed) return;
+    const status = ctx.error?.httpStatus ?? 200;
+    const headers = this.sessionHeaders();
+    const length = Buffer.byteLength(body);
+    if (this.newSession && ctx.error) {
+      this.owner.engine.sessions.terminate(this.session!.id);
+      this.res.writeHead(status, { ...JSON_HEADERS, 'content-length': length });
+    } else {
+      this.res.writeHead(status, headers ? { ...JSON_HEADERS, 'content-length': length, ...headers } : { ...JSON_HEADERS, 'content-length': length });
+    }
+    this.res.end(body);
+  }
+}
+
+export class StreamableHttpHandler {
+  private readonly liveStreams = new Map<string, LiveStream>();
+  private streamCounter = 0;
+
+  constructor(
+    readonly engine: Engine,
+    readonly options: StreamableHttpOptions,
+  ) {}
+
+  get openStreams(): number {
+    return this.liveStreams.size;
+  }
+
+  openLiveStream(session: Session, writer: SseWriter): LiveStream {
+    const stream = new LiveStream(`${session.id}.${++this.streamCounter}`, this.options.eventStore, writer);
+    this.liveStreams.set(stream.id, stream);
+    return stream;
+  }
+
+  closeLiveStream(stream: LiveStream): void {
+    stream.finish();
+    this.liveStreams.delete(stream.id);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+    switch (req.method) {
+      case 'POST':
+        return this.post(req, res);
+      case 'GET':
+        return this.get(req, res);
+      case 'DELETE':
+        return this.delete(req, res);
+      default:
+        res.writeHead(405, { allow: 'GET, POST, DELETE' });
+        res.end();
+    }
+  }
+
+  private async post(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const contentType = req.headers['content-type'];
+    if (contentType === undefined || !contentType.includes('application/json')) {
+      req.resume();
+      return sendJsonError(res, 415, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Unsupported Media Type: Content-Type must be application/json' });
+    }
+    if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
+      req.resume();
+      return sendJsonError(res, 406, null, {
+        code: JsonRpcErrorCode.INVALID_REQUEST,
+        message: 'Not Acceptable: Accept must list application/json and text/event-stream',
+      });
+    }
+    let text: string;
+    try {
+      text = await readBody(req, this.options.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        res.setHeader('connection', 'close');
+        return sendJsonError(res, 413, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: `Payload Too Large: limit is ${error.limit} bytes` });
+      }
+      return sendJsonError(res, 400, null, { code: JsonRpcErrorCode.PARSE_ERROR, message: 'Could not read the request body' });
+    }
+    const parsed = parseJson(text);
+    if (!parsed.ok) return sendJsonError(res, 400, null, parsed.error!);
+    if (Array.isArray(parsed.value)) {
+      return sendJsonError(res, 400, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Invalid Request: batches are not supported' });
+    }
+    const message = classify(parsed.value);
+    if (message.kind === 'invalid') return sendJsonError(res, 400, message.id, message.error);
+
+    const header = headerLookup(req);
+    const sessionId = header('mcp-session-id');
+
+    if (message.kind === 'response') {
+      const session = sessionId === undefined ? undefined : this.engine.sessions.get(sessionId);
+      if (!session) return this.sessionNotFound(res, null, sessionId);
+      this.engine.handleResponse(session, message.message);
+      res.writeHead(202).end();
+      return;
+    }
+
+    const era = eraOf(message.message, header);
+    let session: Session | undefined;
+    let newSession = false;
+    if (era === 'sessionful') {
+      const id = message.kind === 'request' ? message.message.id : null;
+      if (sessionId !== undefined) {
+        session = this.engine.sessions.get(sessionId);
+        if (!session) return this.sessionNotFound(res, id, sessionId);
+        if (message.kind === 'request' && message.message.method === 'initialize') {
+          return sendJsonError(res, 400, id, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Invalid Request: session is already initialized' });
+        }
+        const version = header('mcp-protocol-version');
+        if (version !== undefined && !isSessionfulVersion(version)) {
+          return sendJsonError(res, 400, id, { code: JsonRpcErrorCode.INVALID_REQUEST, message: `Bad Request: unsupported MCP-Protocol-Version ${version}` });
+        }
+        session.touch();
+      } else if (message.kind === 'request' && message.message.method === 'initialize') {
+        try {
+          session = this.engine.sessions.create('http');
+          newSession = true;
+        } catch (error) {
+          const refusal = error as McpdError;
+          return sendJsonError(res, 503, id, toJsonRpcError(refusal), { 'retry-after': '1' });
+        }
+      } else {
+        return sendJsonError(res, 400, id, {
+          code: JsonRpcErrorCode.INVALID_REQUEST,
+          message: 'Bad Request: Mcp-Session-Id header is required (or send a 2026-07-28 request with its _meta envelope)',
+        });
+      }
+    }
+
+    if (message.kind === 'notification') {
+      const exchange = { transport: 'http' as const, session, identity: undefined, header, send: () => {} };
+      this.engine.handleNotification(exchange, message.message);
+      res.writeHead(202).end();
+      return;
+    }
+    await this.dispatch(req, res, message.message, era, session, header, newSession);
+  }
+
+  private async dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: JsonRpcRequest,
+    era: Era,
+    session: Session | undefined,
+    header: HeaderLookup,
+    newSession: boolean,
+  ): Promise<void> {
+    void req;
+    const exchange = new PostExchange(this, res, session, era, true, header, newSession);
+    const ctx = await this.engine.handle(exchange, request, era);
+    exchange.finish(ctx);
+  }
+
+  private sessionNotFound(res: ServerResponse, id: string | number | null, sessionId: string | undefined): void {
+    if (sessionId === undefined) {
+      return sendJsonError(res, 400, id, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Bad Request: Mcp-Session-Id header is required' });
+    }
+    sendJsonError(res, 404, id, { code: -32001, message: 'Session not found' });
+  }
+
+  private get(req: IncomingMessage, res: ServerResponse): void {
+    if (!accepts(req, 'text/event-stream')) {
+      return sendJsonError(res, 406, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Not Acceptable: Accept must list text/event-stream' });
+    }
+    const header = headerLookup(req);
+    const sessionId = header('mcp-session-id');
+    if (sessionId === undefined) {
+      res.writeHead(405, { allow: 'POST' });
+      res.end();
+      return;
+    }
+    const session = this.engine.sessions.get(sessionId);
+    if (!session) return this.sessionNotFound(res, null, sessionId);
+    session.touch();
+    const lastEventId = header('last-event-id');
+    if (lastEventId !== undefined) return this.resume(res, session, lastEventId);
+
+    if (session.channel) {
+      return sendJsonError(res, 409, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Conflict: this session already has a notification stream' });
+    }
+    const writer = SseWriter.open(res, { 'mcp-session-id': session.id }, this.options.sseKeepAliveMs);
+    const stream = this.openLiveStream(session, writer);
+    if (this.options.eventStore && session.protocolVersion >= '2025-11-25') writer.prime(`${stream.id}_-1`, this.options.sseRetryMs);
+    const channel = { send: (message: string) => (stream.connected ? (stream.send(message), true) : false) };
+    session.channel = channel;
+    session.busy++;
+    const release = () => {
+      if (session.channel === channel) session.channel = undefined;
+      session.busy--;
+      this.closeLiveStream(stream);
+    };
+    res.once('close', release);
+    session.whenClosed(() => writer.end());
+  }
+
+  private resume(res: ServerResponse, session: Session, lastEventId: string): void {
+    const store = this.options.eventStore;
+    const streamId = streamIdOf(lastEventId);
+    if (!store || streamId === undefined || !streamId.startsWith(`${session.id}.`)) {
+      return sendJsonError(res, 404, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Unknown Last-Event-ID' });
+    }
+    const writer = SseWriter.open(res, { 'mcp-session-id': session.id }, this.options.sseKeepAliveMs);
+    store.replayAfter(lastEventId, (eventId, message) => writer.event(message, eventId));
+    const live = this.liveStreams.get(streamId);
+    if (live && !live.finished) {
+      live.attach(writer);
+      session.busy++;
+      res.once('close', () => session.busy--);
+    } else {
+      writer.end();
+    }
+  }
+
+  private delete(req: IncomingMessage, res: ServerResponse): void {
+    const sessionId = headerLookup(req)('mcp-session-id');
+    if (sessionId === undefined) {
+      res.writeHead(405, { allow: 'POST' });
+      res.end();
+      return;
+    }
+    if (!this.engine.sessions.terminate(sessionId)) return this.sessionNotFound(res, null, sessionId);
+    res.writeHead(200).end();
+  }
+
+  /** Ends every open stream (drain). */
+  closeAll(): void {
+    for (const stream of this.liveStreams.values()) stream.finish();
+    this.liveStreams.clear();
+  }
+}
