@@ -15,6 +15,8 @@ export class MessageConnection {
   private readonly sessionful: Exchange;
   private readonly stateless: Exchange;
   private closed = false;
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -54,12 +56,19 @@ export class MessageConnection {
       case 'request': {
         const era = eraOf(message.message);
         const exchange = era === 'sessionful' ? this.sessionful : this.stateless;
+        this.inFlight++;
         void this.engine.handle(exchange, message.message, era).then((ctx) => {
           if (!this.closed) this.write(this.engine.respond(ctx));
+          if (--this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
         });
         return;
       }
     }
+  }
+
+  /** Resolves once every request received so far has been answered (end of input). */
+  drained(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
   }
 
   close(): void {

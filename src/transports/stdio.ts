@@ -49,8 +49,10 @@ export function serveStdio(engine: Engine, options: StdioOptions = {}): { closed
     connection.close();
     resolveClosed();
   };
+  // End of input: answer what was already asked, then close.
+  const finish = () => void connection.drained().then(close);
   input.on('data', onData);
-  input.once('end', close);
-  input.once('close', close);
+  input.once('end', finish);
+  input.once('close', finish);
   return { closed, close };
 }

@@ -27,14 +27,16 @@ export class LegacySseHandler {
   }
 
   private open(res: ServerResponse): void {
-    let writer: SseWriter | undefined;
+    // The connection exists before the stream opens (it may be refused), so it writes through a late-bound slot.
+    const slot: { writer?: SseWriter } = {};
     let connection: MessageConnection;
     try {
-      connection = new MessageConnection(this.engine, 'sse', (message) => writer?.event(message));
+      connection = new MessageConnection(this.engine, 'sse', (message) => slot.writer?.event(message));
     } catch {
       return sendJsonError(res, 503, null, { code: -32005, message: 'Too many sessions' }, { 'retry-after': '1' });
     }
-    writer = SseWriter.open(res, undefined, this.keepAliveMs);
+    const writer = SseWriter.open(res, undefined, this.keepAliveMs);
+    slot.writer = writer;
     const id = connection.session.id;
     this.connections.set(id, { connection, writer });
     res.write(`event: endpoint\ndata: /messages?sessionId=${id}\n\n`);
