@@ -117,57 +117,64 @@ export class Engine {
    * throws.
    */
   async handle(exchange: Exchange, request: JsonRpcRequest, era: Era): Promise<RequestContext> {
-    const ctx = new RequestContext(exchange, request.id, request.method, request.params, era, '');
+    const ctx = new RequestContext(exchange, request.id, request.method, request.params, era, exchange.session?.protocolVersion ?? '');
     exchange.attach?.(ctx);
+    const session = exchange.session;
+    if (session) {
+      session.busy++;
+      session.track(request.id, ctx);
+    }
     try {
-      if (era === 'stateless') {
-        const header = exchange.header;
-        const envelope = readEnvelope(request.params, header);
-        if (header) checkRoutingHeaders(request, header);
-        ctx.protocolVersion = envelope.protocolVersion;
-        ctx.clientCapabilities = envelope.clientCapabilities;
-        ctx.logLevel = envelope.logLevel;
-      } else {
-        const session = exchange.session;
-        ctx.protocolVersion = session?.protocolVersion || (typeof request.params?.protocolVersion === 'string' ? request.params.protocolVersion : '');
-      }
-      const entry = METHODS.get(request.method);
-      if (!entry || (entry.era !== 'both' && entry.era !== era)) {
-        throw new McpdError('METHOD_NOT_FOUND', `Method not found: ${request.method}`, {
-          protocol: true,
-          httpStatus: era === 'stateless' ? 404 : undefined,
-        });
-      }
-      const session = exchange.session;
-      if (session) {
-        session.busy++;
-        session.track(request.id, ctx);
-      }
-      try {
-        await this.run(ctx);
-        if (era === 'stateless' && ctx.error === undefined) ctx.result = decorateStatelessResult(ctx, this);
-      } finally {
-        if (session) {
-          session.busy--;
-          session.untrack(request.id);
-          session.touch();
-        }
-      }
+      await this.run(ctx);
     } catch (error) {
+      // A middleware that throws short-circuits the request with its error.
       ctx.error = normalizeError(error);
+    } finally {
+      if (session) {
+        session.busy--;
+        session.untrack(request.id);
+        session.touch();
+      }
     }
     return ctx;
   }
 
-  /** The innermost step of the pipeline: the method's handler. Its failure becomes `ctx.error`. */
+  /**
+   * The innermost step of the pipeline: envelope checks, method lookup, the
+   * method's handler. Middleware therefore sees every request, refused ones too,
+   * and its outcome. A failure becomes `ctx.error`.
+   */
   private readonly terminal = async (ctx: RequestContext): Promise<void> => {
     try {
-      ctx.result = await (METHODS.get(ctx.method) as MethodEntry).handler(ctx, this);
+      const entry = this.prepare(ctx);
+      ctx.result = await entry.handler(ctx, this);
+      if (ctx.era === 'stateless') ctx.result = decorateStatelessResult(ctx, this);
     } catch (error) {
       ctx.error = normalizeError(error);
       if (ctx.error.code === 'INTERNAL') this.reportInternalError(ctx.error, ctx);
     }
   };
+
+  private prepare(ctx: RequestContext): MethodEntry {
+    if (ctx.era === 'stateless') {
+      const header = ctx.exchange.header;
+      const envelope = readEnvelope(ctx.params, header);
+      if (header) checkRoutingHeaders(ctx, header);
+      ctx.protocolVersion = envelope.protocolVersion;
+      ctx.clientCapabilities = envelope.clientCapabilities;
+      ctx.logLevel = envelope.logLevel;
+    } else if (!ctx.protocolVersion && typeof ctx.params.protocolVersion === 'string') {
+      ctx.protocolVersion = ctx.params.protocolVersion;
+    }
+    const entry = METHODS.get(ctx.method);
+    if (!entry || (entry.era !== 'both' && entry.era !== ctx.era)) {
+      throw new McpdError('METHOD_NOT_FOUND', `Method not found: ${ctx.method}`, {
+        protocol: true,
+        httpStatus: ctx.era === 'stateless' ? 404 : undefined,
+      });
+    }
+    return entry;
+  }
 
   private run(ctx: RequestContext): Promise<void> | void {
     if (this.middleware.length === 0) return this.terminal(ctx);

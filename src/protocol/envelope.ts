@@ -8,7 +8,7 @@
 import type { LogLevel } from '../api/types.js';
 import { JsonRpcErrorCode, McpdError } from '../chassis/errors.js';
 import { isLogLevel } from './handler-context.js';
-import type { JsonRpcRequest, Params } from './jsonrpc.js';
+import type { Params } from './jsonrpc.js';
 import { MetaKey, STATELESS_VERSIONS } from './versions.js';
 
 /** Reads a request header by lower-case name; undefined when absent. */
@@ -97,7 +97,7 @@ function routedName(method: string, params: Params | undefined): unknown {
 }
 
 /** Checks `Mcp-Method` and `Mcp-Name` against the body (HTTP only). */
-export function checkRoutingHeaders(request: JsonRpcRequest, header: HeaderLookup): void {
+export function checkRoutingHeaders(request: { method: string; params?: Params }, header: HeaderLookup): void {
   const method = header('mcp-method');
   if (method !== request.method) {
     throw headerMismatch('Mcp-Method differs from the request method', { header: 'Mcp-Method', value: method ?? null, body: request.method });

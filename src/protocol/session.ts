@@ -55,7 +55,7 @@ export class Session {
   private pending: Map<JsonRpcId, PendingClientRequest> | undefined;
   private nextRequestId = 0;
   closed = false;
-  private onClose: (() => void)[] | undefined;
+  private onClose: Set<() => void> | undefined;
 
   constructor(transport: Transport, id: string = randomUUID()) {
     this.id = id;
@@ -139,8 +139,11 @@ export class Session {
     return true;
   }
 
-  whenClosed(listener: () => void): void {
-    (this.onClose ??= []).push(listener);
+  /** Runs `listener` when the session closes; returns a function that removes it. */
+  whenClosed(listener: () => void): () => void {
+    const listeners = (this.onClose ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   close(): void {

@@ -315,13 +315,14 @@ export class StreamableHttpHandler {
     const channel = { send: (message: string) => (stream.connected ? (stream.send(message), true) : false) };
     session.channel = channel;
     session.busy++;
+    const stopOnSessionClose = session.whenClosed(() => writer.end());
     const release = () => {
       if (session.channel === channel) session.channel = undefined;
       session.busy--;
+      stopOnSessionClose();
       this.closeLiveStream(stream);
     };
     res.once('close', release);
-    session.whenClosed(() => writer.end());
   }
 
   private resume(res: ServerResponse, session: Session, lastEventId: string): void {
