@@ -65,9 +65,10 @@ export class HandlerContextImpl implements ToolContext {
 
   constructor(
     readonly request: RequestContext,
-    private readonly input: InputChannel | undefined,
-    /** Where related notifications go (the request's stream, or a task's sink). */
-    private readonly emit: (message: string) => void,
+    /** The era's input channel, or a factory that builds it on first use (most calls never ask). */
+    private input: InputChannel | (() => InputChannel | undefined) | undefined,
+    /** Where related notifications go; default: the request's own stream. */
+    private readonly emit: (message: string) => void = (message) => request.exchange.send(message),
     /** Overrides the request's signal (a task outlives its request). */
     private readonly signalOverride?: AbortSignal,
   ) {}
@@ -135,6 +136,11 @@ export class HandlerContextImpl implements ToolContext {
   }
 
   private ask(method: 'elicitation/create' | 'sampling/createMessage' | 'roots/list', params: Params, key?: string) {
+    try {
+      if (typeof this.input === 'function') this.input = this.input();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (!this.input) return Promise.reject(new Error(`${method} is not available in this context`));
     return this.input.request(method, params, key);
   }

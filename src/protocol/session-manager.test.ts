@@ -178,6 +178,9 @@ test('session.request times out and honours an abort signal', async (t) => {
   const sessions = manager(10, 60_000);
   t.after(() => sessions.closeAll());
   const session = sessions.create('http');
+  // The request timer is unref'd (it must not hold a server open); keep the loop alive meanwhile.
+  const keepAlive = setTimeout(() => {}, 5000);
+  t.after(() => clearTimeout(keepAlive));
   let timedOutId = '';
   const timed = session.request('roots/list', {}, { timeoutMs: 10, send: (message) => (timedOutId = JSON.parse(message).id) });
   await assert.rejects(timed, (error: unknown) => error instanceof McpdError && error.code === 'TIMEOUT');

@@ -34,7 +34,7 @@ async function withInput<T>(
   target: string,
   run: (handlerContext: HandlerContextImpl) => Promise<T>,
 ): Promise<T | Record<string, unknown>> {
-  const handlerContext = new HandlerContextImpl(ctx, inputChannelFor(ctx, engine, target), (message) => ctx.exchange.send(message));
+  const handlerContext = new HandlerContextImpl(ctx, () => inputChannelFor(ctx, engine, target));
   try {
     return await run(handlerContext);
   } catch (error) {
@@ -116,7 +116,7 @@ export async function complete(ctx: RequestContext, engine: Engine): Promise<unk
   }
   if (!completer) return { completion: { values: [], total: 0, hasMore: false } };
   const context = ctx.params.context as { arguments?: Record<string, string> } | undefined;
-  const handlerContext = new HandlerContextImpl(ctx, undefined, (message) => ctx.exchange.send(message));
+  const handlerContext = new HandlerContextImpl(ctx, undefined);
   const all = await completer(String(argument.value ?? ''), { arguments: context?.arguments ?? {} }, handlerContext);
   return { completion: { values: all.slice(0, MAX_COMPLETIONS), total: all.length, hasMore: all.length > MAX_COMPLETIONS } };
 }

@@ -42,8 +42,7 @@ export async function callTool(ctx: RequestContext, engine: Engine): Promise<unk
     return toToolErrorResult(new McpdError('VALIDATION_ERROR', `Invalid arguments for tool ${name}: ${validation.message}`));
   }
   const args = validation.value!;
-  const input = inputChannelFor(ctx, engine, name);
-  const handlerContext = new HandlerContextImpl(ctx, input, (message) => ctx.exchange.send(message));
+  const handlerContext = new HandlerContextImpl(ctx, () => inputChannelFor(ctx, engine, name));
   try {
     if (definition.prepare) handlerContext.prepared = await definition.prepare(args, handlerContext);
     if (asTask) return startTask(ctx, engine, tool, args, handlerContext.prepared);
