@@ -31,6 +31,7 @@ export function createSdkEchoListener() {
     if (!sid && req.method === 'POST' && isInitializeRequest(body)) {
       const transport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: process.env.SDK_JSON_RESPONSE === '1', // SDK default: false (answers POSTs with SSE)
         onsessioninitialized: (id) => void sessions.set(id, transport),
         onsessionclosed: (id) => void sessions.delete(id),
       });
@@ -47,6 +48,12 @@ export function createSdkEchoListener() {
     try {
       if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') return void res.writeHead(404).end();
       if (req.method !== 'POST') return await handleLegacy(req, res);
+      // Fast routes (cheap header checks, so the SDK is not charged for a second body read):
+      //  - a 2026-07-28 request goes straight to createMcpHandler, which classifies and validates it itself;
+      //  - a request on an existing 2025 session goes straight to its transport, which parses the body itself.
+      if (req.headers['mcp-protocol-version'] === '2026-07-28') return await modern(req, res);
+      if (req.headers['mcp-session-id']) return await handleLegacy(req, res);
+      // Anything else (initialize, malformed traffic): classify the body, as the SDK's legacy-routing example does.
       const webReq = await toWebRequest(req); // drains the Node stream once
       const text = await webReq.clone().text();
       let body;

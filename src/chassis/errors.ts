@@ -152,9 +152,9 @@ export interface JsonRpcErrorBody {
 }
 
 export function toJsonRpcError(error: McpdError): JsonRpcErrorBody {
-  const data: Record<string, unknown> = { errorCode: error.code };
+  const data: Record<string, unknown> = error.data === undefined ? {} : { ...error.data };
+  data.errorCode = error.code;
   if (error.retryAfterMs !== undefined) data.retryAfterMs = error.retryAfterMs;
-  if (error.data !== undefined) Object.assign(data, error.data);
   return { code: error.jsonRpcCode, message: publicMessage(error), data };
 }
 

@@ -71,7 +71,7 @@ test('an async middleware that rejects short-circuits the same way', async () =>
       terminalRan = true;
     },
   );
-  await assert.rejects(run(newCtx()), /async denied/);
+  await assert.rejects(async () => run(newCtx()), /async denied/);
   assert.equal(terminalRan, false);
 });
 
@@ -114,7 +114,7 @@ test('calling next() twice rejects and the terminal runs only once', async () =>
       terminalRuns++;
     },
   );
-  await assert.rejects(run(newCtx()), /next\(\) called more than once/);
+  await assert.rejects(async () => run(newCtx()), /next\(\) called more than once/);
   assert.ok(secondCall instanceof Error);
   assert.equal(terminalRuns, 1);
 });
@@ -132,7 +132,7 @@ test('next() called twice by an inner middleware also rejects', async () => {
       terminalRuns++;
     },
   );
-  await assert.rejects(run(newCtx()), /more than once/);
+  await assert.rejects(async () => run(newCtx()), /more than once/);
   assert.equal(terminalRuns, 1);
 });
 
@@ -198,5 +198,5 @@ test('the rejection of an unhandled terminal error propagates to the caller', as
   const run = compose<Ctx>([(_ctx, next) => next()], async () => {
     throw new Error('terminal failed');
   });
-  await assert.rejects(run(newCtx()), /terminal failed/);
+  await assert.rejects(async () => run(newCtx()), /terminal failed/);
 });

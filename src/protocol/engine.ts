@@ -124,11 +124,22 @@ export class Engine {
       session.busy++;
       session.track(request.id, ctx);
     }
+    // Envelope and method are checked before the pipeline so middleware sees the negotiated facts;
+    // a refusal is raised inside the pipeline so middleware still sees the refused request.
+    let entry: MethodEntry | undefined;
+    let refusal: unknown;
+    try {
+      entry = this.prepare(ctx);
+    } catch (error) {
+      refusal = error;
+    }
+    ctx.route = entry ?? refusal;
     try {
       await this.run(ctx);
     } catch (error) {
       // A middleware that throws short-circuits the request with its error.
       ctx.error = normalizeError(error);
+      if (ctx.error.code === 'INTERNAL') this.reportInternalError(ctx.error, ctx);
     } finally {
       if (session) {
         session.busy--;
@@ -140,14 +151,14 @@ export class Engine {
   }
 
   /**
-   * The innermost step of the pipeline: envelope checks, method lookup, the
-   * method's handler. Middleware therefore sees every request, refused ones too,
-   * and its outcome. A failure becomes `ctx.error`.
+   * The innermost step of the pipeline: the method's handler, or the refusal
+   * found before the pipeline. A failure becomes `ctx.error`.
    */
   private readonly terminal = async (ctx: RequestContext): Promise<void> => {
     try {
-      const entry = this.prepare(ctx);
-      ctx.result = await entry.handler(ctx, this);
+      const route = ctx.route;
+      if (!isMethodEntry(route)) throw route;
+      ctx.result = await route.handler(ctx, this);
       if (ctx.era === 'stateless') ctx.result = decorateStatelessResult(ctx, this);
     } catch (error) {
       ctx.error = normalizeError(error);
@@ -224,6 +235,10 @@ export class Engine {
     this.sessions.closeAll();
     this.tasks.cancelAll();
   }
+}
+
+function isMethodEntry(route: unknown): route is MethodEntry {
+  return typeof route === 'object' && route !== null && typeof (route as MethodEntry).handler === 'function';
 }
 
 /** Decides the era of a request that arrived without a session. */

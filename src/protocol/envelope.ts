@@ -123,8 +123,11 @@ export function decodeHeaderValue(value: string): string | undefined {
   if (!(trimmed.startsWith('=?base64?') && trimmed.endsWith('?=') && trimmed.length >= 11)) return trimmed;
   const payload = trimmed.slice(9, -2);
   if (!BASE64.test(payload)) return undefined;
+  const bytes = Buffer.from(payload, 'base64');
+  // Canonical only: padding bits must be zero (`SGVsbG9=` is not another spelling of `SGVsbG8=`).
+  if (bytes.toString('base64') !== payload) return undefined;
   try {
-    return utf8.decode(Buffer.from(payload, 'base64'));
+    return utf8.decode(bytes);
   } catch {
     return undefined;
   }
@@ -162,7 +165,7 @@ export function checkParamHeaders(specs: readonly ParamHeader[], args: unknown, 
     if (decoded !== undefined) {
       if (spec.type === 'string') matches = decoded === body;
       else if (spec.type === 'boolean') matches = decoded === String(body);
-      else matches = decoded.trim() !== '' && Number(decoded) === body;
+      else matches = /^-?\d+(\.\d+)?$/.test(decoded.trim()) && Number(decoded) === body;
     }
     if (!matches) {
       throw headerMismatch(`${spec.header} differs from argument "${spec.property}"`, {

@@ -21,7 +21,8 @@ function instance(): AjvInstance {
   if (!ajv) {
     const require = createRequire(import.meta.url);
     const Ajv2020 = require('ajv/dist/2020.js').default as new (options: Record<string, unknown>) => AjvInstance;
-    ajv = new Ajv2020({ strict: false, allErrors: false });
+    // addUsedSchema: false — schemas with an $id must compile again (re-registration, several servers).
+    ajv = new Ajv2020({ strict: false, allErrors: false, addUsedSchema: false });
   }
   return ajv;
 }

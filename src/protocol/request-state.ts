@@ -40,8 +40,9 @@ export class RequestStateCodec {
     const dot = token.lastIndexOf('.');
     if (dot <= 0) return undefined;
     const body = token.slice(0, dot);
-    const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.sign(body), 'base64url');
+    // Compare the signature text itself: decoding first would accept other spellings of the same bytes.
+    const given = Buffer.from(token.slice(dot + 1));
+    const expected = Buffer.from(this.sign(body));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     let payload: RequestStatePayload;
     try {

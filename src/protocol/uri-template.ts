@@ -1,7 +1,7 @@
 /**
  * RFC 6570 URI templates, the subset MCP resource templates use: simple `{var}`,
- * reserved `{+var}` (may contain `/`), and `{a,b}` lists separated by commas are
- * not supported. Compiled once to a RegExp at registration.
+ * reserved `{+var}` (may contain `/`) and fragment `{#var}`; `{a,b}` lists are not
+ * supported. Compiled once to a RegExp at registration.
  */
 
 export interface CompiledUriTemplate {
@@ -11,6 +11,7 @@ export interface CompiledUriTemplate {
 }
 
 const EXPRESSION = /\{([+#]?)([A-Za-z0-9_.%]+)\}/g;
+const PATTERN_OF: Record<string, string> = { '': '([^/?#]+)', '+': '(.+?)', '#': '#(.+?)' };
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -20,9 +21,8 @@ export function compileUriTemplate(template: string): CompiledUriTemplate {
   let last = 0;
   for (const found of template.matchAll(EXPRESSION)) {
     pattern += escapeRegExp(template.slice(last, found.index));
-    const reserved = found[1] !== '';
     variables.push(found[2]!);
-    pattern += reserved ? '(.+?)' : '([^/?#]+)';
+    pattern += PATTERN_OF[found[1]!];
     last = found.index! + found[0].length;
   }
   pattern += `${escapeRegExp(template.slice(last))}$`;

@@ -187,6 +187,84 @@ describe('resumption after a dropped POST stream (own server: progress, wait, re
     assert.equal(messages.filter((m) => m.method === 'notifications/progress').length, 2);
   });
 
+  test('a resumed stream that drops again can be resumed again', { timeout: 10_000 }, async () => {
+    const opened = await postCall(running.url, sessionId, 104, 'progress_then_wait', 'tok-104');
+    let primingId: string | undefined;
+    try {
+      for await (const event of opened.events) {
+        if (event.id !== undefined) {
+          primingId = event.id;
+          break;
+        }
+      }
+    } finally {
+      opened.controller.abort();
+      clearTimeout(opened.timer);
+    }
+    // First resumption: read up to the first progress event, then drop again.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 8_000);
+    let secondId: string | undefined;
+    try {
+      const response = await fetch(running.url, {
+        method: 'GET',
+        headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25', 'last-event-id': primingId! },
+        signal: controller.signal,
+      });
+      assert.equal(response.status, 200);
+      for await (const event of sseEvents(response.body!)) {
+        if (event.data !== '') {
+          assert.equal(JSON.parse(event.data).params.progress, 1);
+          secondId = event.id;
+          break;
+        }
+      }
+    } finally {
+      controller.abort();
+      clearTimeout(timer);
+    }
+    assert.ok(secondId);
+    const resumed = await resume(running.url, sessionId, secondId!);
+    assert.deepEqual(
+      messagesOf(resumed.events).map((m) => (m.method === 'notifications/progress' ? `progress:${m.params.progress}` : `result:${m.id}`)),
+      ['progress:2', 'result:104'],
+    );
+  });
+
+  test('2025-06-18 session (no priming event): resume from the last real event id', { timeout: 10_000 }, async () => {
+    const init = await fetch(running.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'old', version: '1' } },
+      }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    assert.equal(((await init.json()) as any).result.protocolVersion, '2025-06-18');
+    const oldSession = init.headers.get('mcp-session-id')!;
+    const opened = await postCall(running.url, oldSession, 105, 'progress_then_wait', 'tok-105');
+    let first: SseEvent | undefined;
+    try {
+      for await (const event of opened.events) {
+        first = event;
+        break;
+      }
+    } finally {
+      opened.controller.abort();
+      clearTimeout(opened.timer);
+    }
+    assert.ok(first!.id, 'the first event carries an id');
+    assert.equal(JSON.parse(first!.data).params.progress, 1, 'no priming event before 2025-11-25');
+    const resumed = await resume(running.url, oldSession, first!.id!);
+    assert.deepEqual(
+      messagesOf(resumed.events).map((m) => (m.method === 'notifications/progress' ? `progress:${m.params.progress}` : `result:${m.id}`)),
+      ['progress:2', 'result:105'],
+    );
+  });
+
   test('a Last-Event-ID of another session or an unknown stream is refused', { timeout: 10_000 }, async () => {
     const other = await initializeSession(running.url);
     const opened = await postCall(running.url, sessionId, 103, 'progress_then_wait', 'tok-103');

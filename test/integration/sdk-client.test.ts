@@ -278,6 +278,33 @@ describe('official SDK client against the conformance fixture', () => {
   }
 });
 
+describe('official SDK client: versionNegotiation auto', () => {
+  let fixture: RunningServer;
+
+  before(async () => {
+    fixture = await startFixture();
+  });
+
+  after(async () => {
+    await fixture?.close();
+  });
+
+  test('the server/discover probe picks 2026-07-28', { timeout: 10_000 }, async () => {
+    const client = new Client({ name: 'mcpd-auto', version: '1.0.0' }, { versionNegotiation: { mode: 'auto', probe: { timeoutMs: 3_000 } } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(fixture.url)), { timeout: 5_000 });
+    try {
+      assert.equal(client.getProtocolEra(), 'modern');
+      assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
+      assert.equal(client.getInstructions(), 'Conformance fixture server.');
+      assert.ok(client.getServerCapabilities()?.tools);
+      const result = await client.callTool({ name: 'greet', arguments: { name: 'auto' } }, REQUEST);
+      assert.equal(textOf(result), 'Hello, auto!');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('official SDK client: the server aborts a cancelled handler', () => {
   interface Observed {
     started: number;

@@ -83,6 +83,18 @@ describe('stdio: the official SDK client spawning dist/fixtures/echo-server.js',
         assert.deepEqual(result.content, [{ type: 'text', text: `over stdio (${mode})` }]);
       });
 
+      if (mode === 'legacy') {
+        // A 300 KB line arrives in several pipe chunks; '€' is 3 bytes, so some chunk boundary splits one.
+        test('echoes large non-ASCII text intact (UTF-8 split across stdin chunks)', { timeout: 10_000 }, async () => {
+          const text = `start ${'€'.repeat(100_000)} end`;
+          const result = await client.callTool({ name: 'echo', arguments: { text } }, REQUEST);
+          const echoed = textOf(result);
+          assert.ok(!echoed.includes('\uFFFD'), 'no U+FFFD replacement characters');
+          assert.equal(echoed.length, text.length);
+          assert.ok(echoed === text, 'the echo is byte-identical');
+        });
+      }
+
       test('bad arguments come back as a tool error', { timeout: 10_000 }, async () => {
         const result = await client.callTool({ name: 'echo', arguments: {} }, REQUEST);
         assert.equal(result.isError, true);
@@ -301,6 +313,12 @@ describe('legacy HTTP+SSE (2024-11-05 transport) at /sse', () => {
     assert.deepEqual(result.content, [{ type: 'text', text: 'over legacy sse' }]);
   });
 
+  test('large non-ASCII text survives the SSE transport', { timeout: 10_000 }, async () => {
+    const text = `start ${'€'.repeat(100_000)} end`;
+    const result = await client.callTool({ name: 'echo', arguments: { text } }, REQUEST);
+    assert.ok(textOf(result) === text);
+  });
+
   test('GET /sse announces the POST endpoint first', { timeout: 10_000 }, async () => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 5_000);
@@ -428,6 +446,12 @@ describe('WebSocket on the MCP path, subprotocol mcp (raw ws client)', () => {
     const call = await peer.request(3, 'tools/call', { name: 'echo', arguments: { text: 'over websocket' } });
     CallToolResultSchema.parse(call.result);
     assert.deepEqual(call.result.content, [{ type: 'text', text: 'over websocket' }]);
+  });
+
+  test('large non-ASCII text survives a WebSocket frame', { timeout: 10_000 }, async () => {
+    const text = `start ${'€'.repeat(100_000)} end`;
+    const call = await peer.request('big', 'tools/call', { name: 'echo', arguments: { text } });
+    assert.ok(call.result.content[0].text === text);
   });
 
   test('a 2026-07-28 request with its envelope on the same socket', { timeout: 10_000 }, async () => {

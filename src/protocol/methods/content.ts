@@ -2,7 +2,7 @@
  * Resources, resource templates, prompts and completions.
  */
 import type { ResourceReadReturn } from '../../api/types.js';
-import { JsonRpcErrorCode, McpdError, normalizeError } from '../../chassis/errors.js';
+import { JsonRpcErrorCode, McpdError } from '../../chassis/errors.js';
 import type { RequestContext } from '../context.js';
 import type { Engine } from '../engine.js';
 import { HandlerContextImpl } from '../handler-context.js';
@@ -27,7 +27,7 @@ function resourceNotFound(ctx: RequestContext, uri: string): McpdError {
   });
 }
 
-/** Runs a content handler that may ask for input; unexpected failures are reported, not leaked. */
+/** Runs a content handler that may ask for input (a stateless round may end in input_required). */
 async function withInput<T>(
   ctx: RequestContext,
   engine: Engine,
@@ -39,9 +39,7 @@ async function withInput<T>(
     return await run(handlerContext);
   } catch (error) {
     if (error instanceof InputRequiredSignal) return inputRequired(ctx, engine, error, target);
-    const failure = normalizeError(error);
-    if (failure.code === 'INTERNAL') engine.reportInternalError(failure, ctx);
-    throw failure;
+    throw error;
   }
 }
 

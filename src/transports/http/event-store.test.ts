@@ -78,7 +78,9 @@ test('an id with an empty sequence ("<stream>_") is unknown, not "after 0"', () 
 test('each stream keeps at most maxEventsPerStream events, oldest dropped first', () => {
   const store = new MemoryEventStore({ maxEventsPerStream: 3 });
   for (let i = 0; i < 6; i++) store.append('s', `m${i}`);
-  assert.deepEqual(replay(store, 's_-1').events, [
+  // Resuming from before the retained window would silently skip m0..m2: refused instead.
+  assert.equal(replay(store, 's_-1').stream, undefined);
+  assert.deepEqual(replay(store, 's_2').events, [
     ['s_3', 'm3'],
     ['s_4', 'm4'],
     ['s_5', 'm5'],

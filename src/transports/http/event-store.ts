@@ -72,8 +72,11 @@ export class MemoryEventStore implements EventStore {
     if (streamId === undefined) return undefined;
     const stream = this.streams.get(streamId);
     if (!stream) return undefined;
-    const after = Number(lastEventId.slice(streamId.length + 1));
-    if (!Number.isInteger(after)) return undefined;
+    const sequence = lastEventId.slice(streamId.length + 1);
+    if (!/^-?\d+$/.test(sequence)) return undefined;
+    const after = Number(sequence);
+    // Events after `after` were dropped by the per-stream cap: a silent gap would lose messages.
+    if (stream.events.length > 0 && after < stream.events[0]!.seq - 1) return undefined;
     for (const event of stream.events) if (event.seq > after) send(`${streamId}_${event.seq}`, event.message);
     return streamId;
   }
