@@ -22,30 +22,52 @@ export function serveStdio(engine: Engine, options: StdioOptions = {}): { closed
     scopes: ['*'],
     method: 'stdio',
   });
-  let buffer = '';
+  // Lines are split on the byte 0x0A and decoded whole, so a character split across chunks survives.
+  let parts: Buffer[] = [];
+  let size = 0;
   let discarding = false;
-  const onData = (chunk: Buffer | string) => {
-    buffer += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) !== -1) {
-      const line = buffer.slice(0, newline).replace(/\r$/, '');
-      buffer = buffer.slice(newline + 1);
+  const tooLong = () =>
+    output.write(`${JSON.stringify({ jsonrpc: '2.0', error: { code: -32600, message: `Invalid Request: message exceeds ${maxLineBytes} bytes` } })}\n`);
+  const onData = (data: Buffer | string) => {
+    const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(10, start);
+      if (newline === -1) {
+        const rest = chunk.subarray(start);
+        size += rest.length;
+        if (discarding) break;
+        if (size > maxLineBytes) {
+          parts = [];
+          discarding = true;
+          tooLong();
+        } else if (rest.length > 0) parts.push(rest);
+        break;
+      }
+      const piece = chunk.subarray(start, newline);
+      const total = size + piece.length;
+      const line = parts.length === 0 ? piece : Buffer.concat([...parts, piece], total);
+      parts = [];
+      size = 0;
+      start = newline + 1;
       if (discarding) {
         discarding = false;
         continue;
       }
-      if (line.trim() !== '') connection.receive(line);
-    }
-    if (buffer.length > maxLineBytes) {
-      buffer = '';
-      discarding = true;
-      output.write(`${JSON.stringify({ jsonrpc: '2.0', error: { code: -32600, message: `Invalid Request: message exceeds ${maxLineBytes} bytes` } })}\n`);
+      if (total > maxLineBytes) {
+        tooLong();
+        continue;
+      }
+      const text = line.toString('utf8');
+      if (text.trim() !== '') connection.receive(text.endsWith('\r') ? text.slice(0, -1) : text);
     }
   };
+  const restoreConsole = output === process.stdout ? routeConsoleToStderr() : () => {};
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   const close = () => {
     input.off('data', onData);
+    restoreConsole();
     connection.close();
     resolveClosed();
   };
@@ -55,4 +77,17 @@ export function serveStdio(engine: Engine, options: StdioOptions = {}): { closed
   input.once('end', finish);
   input.once('close', finish);
   return { closed, close };
+}
+
+/**
+ * While stdout carries the protocol, a stray `console.log` in a tool must not
+ * corrupt it: console output is sent to stderr until the transport closes.
+ */
+function routeConsoleToStderr(): () => void {
+  const saved = { log: console.log, info: console.info, debug: console.debug };
+  const toStderr = (...args: unknown[]) => console.error(...args);
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+  return () => Object.assign(console, saved);
 }

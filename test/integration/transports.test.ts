@@ -270,7 +270,7 @@ describe('stdio: stdout carries nothing but JSON-RPC', () => {
 
   test(
     'console.log inside a tool does not corrupt stdout',
-    { timeout: 10_000, todo: 'server gap: serveStdio leaves console.log/info/debug on stdout (see report)' },
+    { timeout: 10_000 },
     async () => {
       const response = await peer.request(50, 'tools/call', { name: 'console_logger', arguments: {} });
       assert.equal(textOf(response.result), 'console written');
