@@ -7,7 +7,8 @@
 //   4. stdio       cold start: spawn -> first response line to an initialize request
 //
 // Environment:
-//   BENCH_DURATION       seconds per measured throughput run (default 10)
+//   BENCH_DURATION       measured seconds per server and style in the throughput section (default 10)
+//   BENCH_ROUNDS         the measurement is split into this many interleaved slices (default 5, i.e. 2 s slices)
 //   BENCH_CONNECTIONS    autocannon connections (default 50)
 //   BENCH_WARMUP         warm-up seconds before each measured run (default 2)
 //   BENCH_LEAK_DURATION  seconds of load per leak-check run (default 12)
@@ -41,13 +42,15 @@ const CONFIG = {
   leakDuration: num('BENCH_LEAK_DURATION', 12),
   sessions: num('BENCH_SESSIONS', 1000),
   sessionRepeats: num('BENCH_SESSION_REPEATS', 3),
+  rounds: Math.round(num('BENCH_ROUNDS', 5)),
   stdioRuns: num('BENCH_STDIO_RUNS', 20),
+  get sliceSec() { return this.duration / this.rounds; },
   only: (process.env.BENCH_ONLY ?? 'throughput,sessions,leak,stdio').split(',').map((s) => s.trim()).filter(Boolean),
 };
 
 const SERVERS = {
   bare: { label: 'bare node:http', file: `${BENCH}bare-echo-server.mjs` },
-  mcpd: { label: 'mcpd', file: `${ROOT}dist/fixtures/echo-server.js` },
+  mcpd: { label: 'mcpd', file: `${ROOT}dist/bin/echo-server.js` },
   sdk: { label: 'SDK v2', file: `${BENCH}sdk-echo-server.mjs` },
 };
 const STYLES = {
@@ -162,26 +165,6 @@ function cannon(url, style, sessionId, durationSec) {
   });
 }
 
-function summarize(r) {
-  return {
-    reqPerSecMean: r.requests.mean,
-    reqPerSecMedian: r.requests.p50,
-    reqPerSecStddev: r.requests.stddev,
-    requestsTotal: r.requests.total,
-    latencyMeanMs: r.latency.mean,
-    latencyP50Ms: r.latency.p50,
-    latencyP99Ms: r.latency.p99,
-    latencyMaxMs: r.latency.max,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    mismatches: r.mismatches,
-    resets: r.resets,
-    statusCodeStats: r.statusCodeStats,
-    throughputBytesPerSec: r.throughput.mean,
-  };
-}
-
 // ---------------------------------------------------------------- formatting
 const fmt = {
   int: (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a'),
@@ -209,43 +192,109 @@ const log = (...a) => console.log(...a);
 const step = (msg) => process.stderr.write(`  · ${msg}\n`);
 
 // ---------------------------------------------------------------- 1. throughput
+/** Exact percentile of a sorted array (nearest rank). */
+const percentile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN);
+
+/** One measured slice; appends per-second request counts and per-response latencies to `acc`. */
+async function measureSlice(srv, style, acc) {
+  const inst = cannon(srv.url, style, srv.sessionId, CONFIG.sliceSec);
+  const ticks = [];
+  inst.on('tick', (t) => ticks.push(t.counter));
+  inst.on('response', (_client, _status, _bytes, ms) => acc.latencies.push(ms));
+  const r = await inst;
+  if (ticks.length && ticks[ticks.length - 1] === 0) ticks.pop(); // autocannon's closing tick (always 0)
+  acc.perSecond.push(...ticks);
+  acc.requests += r.requests.total;
+  acc.seconds += r.duration;
+  for (const k of ['non2xx', 'errors', 'timeouts', 'mismatches', 'resets']) acc[k] += r[k];
+  for (const [code, { count }] of Object.entries(r.statusCodeStats)) acc.statusCodes[code] = (acc.statusCodes[code] ?? 0) + Number(count);
+}
+
 async function benchThroughput(results) {
-  log(`\n== 1. Throughput: tools/call echo, ${CONFIG.connections} connections, ${CONFIG.warmup}s warm-up + ${CONFIG.duration}s measured per run ==`);
+  log(`\n== 1. Throughput: tools/call echo, ${CONFIG.connections} connections; per server ${CONFIG.warmup}s warm-up, then ${CONFIG.duration}s measured ` +
+    `as ${CONFIG.rounds} interleaved slices of ${CONFIG.sliceSec}s (bare/mcpd/SDK rotate, so background load hits all three alike) ==`);
   const runs = [];
   for (const style of Object.keys(STYLES)) {
-    for (const key of Object.keys(SERVERS)) {
-      const name = `${STYLES[style]} / ${SERVERS[key].label}`;
-      step(`${name}: starting`);
-      const entry = { style, server: key, ok: false };
-      runs.push(entry);
-      let srv;
-      try {
-        srv = await spawnHttpServer(key);
-        const sessionId = style === 'session' ? await openSession(srv.url) : undefined;
-        await verifyEcho(srv.url, style, sessionId); // correctness gate before any timing
-        const idle = procStatus(srv.child.pid);
-        const sampler = rssSampler(srv.child.pid);
-        const warm = await cannon(srv.url, style, sessionId, CONFIG.warmup);
-        entry.warmup = { requests: warm.requests.total, non2xx: warm.non2xx, errors: warm.errors, mismatches: warm.mismatches };
-        const load1 = os.loadavg()[0];
-        step(`${name}: measuring ${CONFIG.duration}s`);
-        const r = await cannon(srv.url, style, sessionId, CONFIG.duration);
-        const mem = sampler.stop();
-        await verifyEcho(srv.url, style, sessionId); // still correct after the load
-        Object.assign(entry, summarize(r), {
-          idleRss: idle?.rss, peakRss: mem.peakHwm, maxSampledRss: mem.maxSampledRss, rssSamples: mem.samples,
-          loadavgBefore: load1, loadavgAfter: os.loadavg()[0],
+    const live = [];
+    try {
+      for (const key of Object.keys(SERVERS)) {
+        const name = `${STYLES[style]} / ${SERVERS[key].label}`;
+        const entry = { style, server: key, ok: false };
+        runs.push(entry);
+        try {
+          step(`${name}: starting`);
+          const srv = await spawnHttpServer(key);
+          live.push(srv);
+          srv.entry = entry;
+          srv.sessionId = style === 'session' ? await openSession(srv.url) : undefined;
+          await verifyEcho(srv.url, style, srv.sessionId); // correctness gate before any timing
+          entry.idleRss = procStatus(srv.child.pid)?.rss;
+          srv.sampler = rssSampler(srv.child.pid);
+          srv.acc = { perSecond: [], latencies: [], requests: 0, seconds: 0, non2xx: 0, errors: 0, timeouts: 0, mismatches: 0, resets: 0, statusCodes: {} };
+          step(`${name}: warm-up ${CONFIG.warmup}s`);
+          const warm = await cannon(srv.url, style, srv.sessionId, CONFIG.warmup);
+          entry.warmup = { requests: warm.requests.total, non2xx: warm.non2xx, errors: warm.errors + warm.timeouts, mismatches: warm.mismatches };
+        } catch (err) {
+          entry.error = String(err?.stack ?? err);
+          console.error(`  ! ${name}: ${err?.message ?? err}`);
+        }
+      }
+      const ready = live.filter((srv) => srv.acc && !srv.entry.error);
+      const loads = [];
+      for (let round = 0; round < CONFIG.rounds; round++) {
+        step(`${STYLES[style]}: round ${round + 1}/${CONFIG.rounds}`);
+        loads.push(os.loadavg()[0]);
+        for (let i = 0; i < ready.length; i++) {
+          const srv = ready[(i + round) % ready.length];
+          if (srv.entry.error) continue;
+          try {
+            await measureSlice(srv, style, srv.acc);
+          } catch (err) {
+            srv.entry.error = String(err?.stack ?? err);
+            console.error(`  ! ${STYLES[style]} / ${SERVERS[srv.entry.server].label}: ${err?.message ?? err}`);
+          }
+        }
+      }
+      for (const srv of ready) {
+        const e = srv.entry;
+        const a = srv.acc;
+        const mem = srv.sampler.stop();
+        try {
+          await verifyEcho(srv.url, style, srv.sessionId); // still correct after the load
+        } catch (err) {
+          e.error ??= `post-load check failed: ${err?.message ?? err}`;
+        }
+        const lat = Float64Array.from(a.latencies).sort();
+        const sum = lat.reduce((x, y) => x + y, 0);
+        Object.assign(e, {
+          reqPerSecMean: a.perSecond.reduce((x, y) => x + y, 0) / a.perSecond.length,
+          reqPerSecMedian: median(a.perSecond),
+          reqPerSecOverall: a.requests / a.seconds,
+          perSecondSamples: a.perSecond,
+          requestsTotal: a.requests,
+          measuredSec: a.seconds,
+          latencyMeanMs: sum / lat.length,
+          latencyP50Ms: percentile(lat, 0.5),
+          latencyP90Ms: percentile(lat, 0.9),
+          latencyP99Ms: percentile(lat, 0.99),
+          latencyMaxMs: lat[lat.length - 1],
+          non2xx: a.non2xx, errors: a.errors + a.timeouts, timeouts: a.timeouts, mismatches: a.mismatches, resets: a.resets,
+          statusCodes: a.statusCodes,
+          peakRss: mem.peakHwm, maxSampledRss: mem.maxSampledRss, rssSamples: mem.samples,
+          loadavgDuringRounds: loads,
         });
-        const clean = r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.mismatches === 0 && r.requests.total > 0 &&
-          entry.warmup.non2xx === 0 && entry.warmup.errors === 0 && entry.warmup.mismatches === 0;
-        entry.ok = clean;
-        if (!clean) entry.error = `non-clean run: non2xx=${r.non2xx} errors=${r.errors} timeouts=${r.timeouts} mismatches=${r.mismatches} (warm-up non2xx=${entry.warmup.non2xx} errors=${entry.warmup.errors} mismatches=${entry.warmup.mismatches})`;
-      } catch (err) {
-        entry.error = String(err?.stack ?? err);
-        if (srv) entry.serverStderr = srv.stderr.text;
-        console.error(`  ! ${name}: ${err?.message ?? err}`);
-      } finally {
-        if (srv) await stopChild(srv.child);
+        const w = e.warmup;
+        const clean = a.non2xx === 0 && a.errors === 0 && a.timeouts === 0 && a.mismatches === 0 && a.requests > 0 &&
+          w.non2xx === 0 && w.errors === 0 && w.mismatches === 0;
+        if (!clean) e.error ??= `non-clean run: non2xx=${a.non2xx} errors=${a.errors} timeouts=${a.timeouts} bad bodies=${a.mismatches} ` +
+          `(warm-up non2xx=${w.non2xx} errors=${w.errors} bad bodies=${w.mismatches})`;
+        e.ok = !e.error;
+      }
+    } finally {
+      for (const srv of live) {
+        if (srv.sampler && !srv.entry.peakRss) srv.sampler.stop();
+        if (srv.entry.error && !srv.entry.ok) srv.entry.serverStderr = srv.stderr.text;
+        await stopChild(srv.child);
       }
     }
   }
@@ -257,13 +306,14 @@ async function benchThroughput(results) {
     fmt.int(e.non2xx), fmt.int(e.errors), fmt.int(e.mismatches), fmt.mb(e.idleRss), fmt.mb(e.peakRss), e.ok ? 'ok' : 'FAIL',
   ]);
   log(table(['style', 'server', 'req/s mean', 'req/s median', 'p50 ms', 'p99 ms', 'non2xx', 'errors', 'bad body', 'idle RSS MB', 'peak RSS MB', ''], rows));
+  log('(req/s mean and median are over the per-second samples; latency percentiles are exact, over every response of every slice.)');
 
   const ratios = [];
   for (const style of Object.keys(STYLES)) {
     const get = (k) => runs.find((e) => e.style === style && e.server === k);
     const m = get('mcpd'); const s = get('sdk'); const b = get('bare');
     const ratio = (a, c, f) => (a?.ok && c?.ok ? f(a) / f(c) : NaN);
-    const r = {
+    ratios.push({
       style,
       reqPerSecMedian_mcpd_over_sdk: ratio(m, s, (e) => e.reqPerSecMedian),
       reqPerSecMedian_mcpd_over_bare: ratio(m, b, (e) => e.reqPerSecMedian),
@@ -271,15 +321,16 @@ async function benchThroughput(results) {
       reqPerSecMean_mcpd_over_bare: ratio(m, b, (e) => e.reqPerSecMean),
       p50_mcpd_over_sdk: ratio(m, s, (e) => e.latencyP50Ms),
       p99_mcpd_over_sdk: ratio(m, s, (e) => e.latencyP99Ms),
+      p50_mcpd_over_bare: ratio(m, b, (e) => e.latencyP50Ms),
       peakRss_mcpd_over_sdk: ratio(m, s, (e) => e.peakRss),
-    };
-    ratios.push(r);
+    });
   }
   results.throughput.ratios = ratios;
-  log('\nRatios (req/s: higher is better for mcpd; latency/RSS: lower is better):');
-  log(table(['style', '', 'req/s median mcpd/SDK', 'req/s median mcpd/bare', 'req/s mean mcpd/SDK', 'req/s mean mcpd/bare', 'p50 mcpd/SDK', 'p99 mcpd/SDK', 'peak RSS mcpd/SDK'],
+  log('\nRatios (req/s: higher is better for mcpd; latency and RSS: lower is better):');
+  log(table(['style', '', 'req/s median mcpd/SDK', 'req/s median mcpd/bare', 'req/s mean mcpd/SDK', 'req/s mean mcpd/bare', 'p50 mcpd/SDK', 'p99 mcpd/SDK', 'p50 mcpd/bare', 'peak RSS mcpd/SDK'],
     ratios.map((r) => [STYLES[r.style], '', fmt.x(r.reqPerSecMedian_mcpd_over_sdk), fmt.pct(r.reqPerSecMedian_mcpd_over_bare),
-      fmt.x(r.reqPerSecMean_mcpd_over_sdk), fmt.pct(r.reqPerSecMean_mcpd_over_bare), fmt.x(r.p50_mcpd_over_sdk), fmt.x(r.p99_mcpd_over_sdk), fmt.x(r.peakRss_mcpd_over_sdk)])));
+      fmt.x(r.reqPerSecMean_mcpd_over_sdk), fmt.pct(r.reqPerSecMean_mcpd_over_bare), fmt.x(r.p50_mcpd_over_sdk), fmt.x(r.p99_mcpd_over_sdk),
+      fmt.x(r.p50_mcpd_over_bare), fmt.x(r.peakRss_mcpd_over_sdk)])));
 }
 
 // ---------------------------------------------------------------- 2. retained memory per session
@@ -423,7 +474,7 @@ const BARE_STDIO = "process.stdin.once('data',d=>{const m=JSON.parse(String(d).s
   "process.stdout.write(JSON.stringify({jsonrpc:'2.0',id:m.id,result:{protocolVersion:'2025-11-25',capabilities:{tools:{}},serverInfo:{name:'bare',version:'1.0.0'}}})+'\\n')})";
 const STDIO_TARGETS = {
   bare: { label: 'bare node -e', args: ['-e', BARE_STDIO], env: {} },
-  mcpd: { label: 'mcpd', args: [`${ROOT}dist/fixtures/echo-server.js`], env: { MCPD_TRANSPORT: 'stdio' } },
+  mcpd: { label: 'mcpd', args: [`${ROOT}dist/bin/echo-server.js`], env: { MCPD_TRANSPORT: 'stdio' } },
   sdk: { label: 'SDK v2 (serveStdio)', args: [`${BENCH}sdk-stdio-server.mjs`], env: {} },
 };
 

@@ -22,7 +22,7 @@ const freePort = () =>
   });
 
 const port = await freePort();
-const fixture = spawn(process.execPath, ['dist/fixtures/conformance-server.js'], {
+const fixture = spawn(process.execPath, ['dist/bin/conformance-server.js'], {
   env: { ...process.env, PORT: String(port) },
   stdio: ['ignore', 'inherit', 'inherit'],
 });

@@ -18,7 +18,7 @@ import { startFixture, STATELESS_META, type RunningServer } from '../helpers/ser
 import { rawRequest, sseEvents, waitFor } from '../helpers/http.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ECHO_SERVER = fileURLToPath(new URL('../../dist/fixtures/echo-server.js', import.meta.url));
+const ECHO_SERVER = fileURLToPath(new URL('../../dist/bin/echo-server.js', import.meta.url));
 const NOISY_SERVER = fileURLToPath(new URL('../helpers/stdio-noisy-server.mjs', import.meta.url));
 const REQUEST = { timeout: 8_000 } as const;
 
@@ -30,7 +30,7 @@ const textOf = (result: { content?: unknown }): string =>
 
 const INITIALIZE_PARAMS = { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw-test', version: '1.0.0' } };
 
-describe('stdio: the official SDK client spawning dist/fixtures/echo-server.js', () => {
+describe('stdio: the official SDK client spawning dist/bin/echo-server.js', () => {
   before(() => {
     assert.ok(existsSync(ECHO_SERVER), `${ECHO_SERVER} exists (run npx tsc -p tsconfig.build.json first)`);
   });
