@@ -166,20 +166,20 @@ describe('resumption after a dropped POST stream (own server: progress, wait, re
     );
   });
 
-  test('resuming after the call finished replays the stored events and ends', { timeout: 10_000 }, async () => {
-    const opened = await postCall(running.url, sessionId, 102, 'progress_then_wait', 'tok-102');
-    let primingId: string | undefined;
+  /** Starts progress_then_wait and drops the connection right after the priming event; returns its id. */
+  async function callAndDropAfterPriming(id: number): Promise<string | undefined> {
+    const opened = await postCall(running.url, sessionId, id, 'progress_then_wait', `tok-${id}`);
     try {
-      for await (const event of opened.events) {
-        if (event.id !== undefined) {
-          primingId = event.id;
-          break;
-        }
-      }
+      for await (const event of opened.events) if (event.id !== undefined) return event.id;
+      return undefined;
     } finally {
       opened.controller.abort();
       clearTimeout(opened.timer);
     }
+  }
+
+  test('resuming after the call finished replays the stored events and ends', { timeout: 10_000 }, async () => {
+    const primingId = await callAndDropAfterPriming(102);
     await sleep(600); // the call (≈400 ms) completes while no one listens
     const resumed = await resume(running.url, sessionId, primingId!);
     const messages = messagesOf(resumed.events);
@@ -188,19 +188,7 @@ describe('resumption after a dropped POST stream (own server: progress, wait, re
   });
 
   test('a resumed stream that drops again can be resumed again', { timeout: 10_000 }, async () => {
-    const opened = await postCall(running.url, sessionId, 104, 'progress_then_wait', 'tok-104');
-    let primingId: string | undefined;
-    try {
-      for await (const event of opened.events) {
-        if (event.id !== undefined) {
-          primingId = event.id;
-          break;
-        }
-      }
-    } finally {
-      opened.controller.abort();
-      clearTimeout(opened.timer);
-    }
+    const primingId = await callAndDropAfterPriming(104);
     // First resumption: read up to the first progress event, then drop again.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 8_000);
