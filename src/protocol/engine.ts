@@ -16,7 +16,7 @@ import { Registry } from './registry.js';
 import { RequestStateCodec } from './request-state.js';
 import { DEFAULT_SESSION_LIMITS, SessionManager, type SessionLimits } from './session-manager.js';
 import type { Session } from './session.js';
-import { DEFAULT_TASK_LIMITS, TaskStore, type TaskLimits } from './tasks/task-store.js';
+import { DEFAULT_TASK_LIMITS, TASKS_EXTENSION, TaskStore, type TaskLimits } from './tasks/task-store.js';
 import { MetaKey, type Era } from './versions.js';
 
 export interface CacheHint {
@@ -103,12 +103,12 @@ export class Engine {
   capabilities(era: Era): Record<string, unknown> {
     const capabilities: Record<string, unknown> = {
       tools: { listChanged: true },
-      resources: era === 'sessionful' ? { subscribe: true, listChanged: true } : { subscribe: true, listChanged: true },
+      resources: { subscribe: true, listChanged: true },
       prompts: { listChanged: true },
       completions: {},
+      extensions: { [TASKS_EXTENSION]: {} },
     };
     if (era === 'sessionful') capabilities.logging = {};
-    else capabilities.extensions = { 'io.modelcontextprotocol/tasks': {} };
     return capabilities;
   }
 

@@ -31,12 +31,10 @@ export async function callTool(ctx: RequestContext, engine: Engine): Promise<unk
     checkParamHeaders(tool.paramHeaders, ctx.params.arguments, header);
   }
   const definition = tool.definition;
-  let asTask = false;
-  if (ctx.era === 'stateless') {
-    const declared = declaresTasks(ctx.clientCapabilities);
-    if (definition.taskSupport === 'required' && !declared) throw tasksRequired();
-    asTask = declared && (definition.taskSupport === 'optional' || definition.taskSupport === 'required');
-  }
+  // Tasks extension, in either era: the client declares it per request (2026) or at initialize (2025).
+  const declared = declaresTasks(ctx.clientCapabilities);
+  if (definition.taskSupport === 'required' && !declared) throw tasksRequired();
+  const asTask = declared && (definition.taskSupport === 'optional' || definition.taskSupport === 'required');
   const validation = tool.validate(ctx.params.arguments);
   if (!validation.ok) {
     return toToolErrorResult(new McpdError('VALIDATION_ERROR', `Invalid arguments for tool ${name}: ${validation.message}`));

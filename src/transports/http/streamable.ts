@@ -35,6 +35,7 @@ export interface StreamableHttpOptions {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+const WHOLE_REQUEST_REFUSALS: ReadonlySet<string> = new Set(['UNAUTHENTICATED', 'PERMISSION_DENIED', 'RATE_LIMITED', 'UNAVAILABLE']);
 
 export function headerLookup(req: IncomingMessage): HeaderLookup {
   const headers = req.headers;
@@ -118,6 +119,16 @@ class PostExchange implements Exchange {
     this.stream?.disconnect();
   }
 
+  /**
+   * 2026: refusals carry their HTTP status (400, 404…). 2025: JSON-RPC errors
+   * travel in-band with 200, except refusals of the whole request (auth, limits, overload).
+   */
+  private statusOf(error: McpdError | undefined): number {
+    if (!error || error.httpStatus === undefined) return 200;
+    if (this.era === 'stateless') return error.httpStatus;
+    return WHOLE_REQUEST_REFUSALS.has(error.code) ? error.httpStatus : 200;
+  }
+
   finish(ctx: RequestContext): void {
     const body = this.owner.engine.respond(ctx);
     if (this.writer) {
@@ -133,7 +144,7 @@ class PostExchange implements Exchange {
     }
     this.done = true;
     if (this.res.writableEnded || this.res.destroyed) return;
-    const status = ctx.error?.httpStatus ?? 200;
+    const status = this.statusOf(ctx.error);
     const headers = this.sessionHeaders();
     const length = Buffer.byteLength(body);
     if (this.newSession && ctx.error) {
