@@ -3,7 +3,6 @@
  * table, serving both protocol eras for every transport. It knows JSON-RPC and
  * MCP, nothing of sockets, HTTP clients or databases.
  */
-import type { Identity } from '../api/types.js';
 import { compose, type Middleware } from '../chassis/middleware.js';
 import { JsonRpcErrorCode, McpdError, normalizeError, toJsonRpcError } from '../chassis/errors.js';
 import { RequestContext, type Exchange } from './context.js';
@@ -120,6 +119,14 @@ export class Engine {
     const ctx = new RequestContext(exchange, request.id, request.method, request.params, era, exchange.session?.protocolVersion ?? '');
     exchange.attach?.(ctx);
     const session = exchange.session;
+    if (session?.isInFlight(request.id)) {
+      // A second request with an id still in flight would make the first uncancellable.
+      ctx.error = new McpdError('VALIDATION_ERROR', `Invalid Request: id ${String(request.id)} is already in flight`, {
+        jsonRpcCode: JsonRpcErrorCode.INVALID_REQUEST,
+        protocol: true,
+      });
+      return ctx;
+    }
     if (session) {
       session.busy++;
       session.track(request.id, ctx);
@@ -195,8 +202,16 @@ export class Engine {
 
   /** The JSON-RPC response text of a settled request. */
   respond(ctx: RequestContext): string {
-    if (ctx.error) return serializeError(ctx.id, toJsonRpcError(ctx.error));
-    return serializeResult(ctx.id, ctx.result ?? {});
+    if (!ctx.error) {
+      try {
+        return serializeResult(ctx.id, ctx.result ?? {});
+      } catch (error) {
+        // A result JSON cannot represent (BigInt, a cycle) is the handler's bug, not the client's.
+        ctx.error = new McpdError('INTERNAL', 'Result could not be serialized', { cause: error });
+        this.reportInternalError(ctx.error, ctx);
+      }
+    }
+    return serializeError(ctx.id, toJsonRpcError(ctx.error));
   }
 
   /** Client notifications: cancellation, initialized, roots changes. */
@@ -224,9 +239,15 @@ export class Engine {
     return session?.deliverResponse(response) ?? false;
   }
 
-  /** The identity-independent owner key tasks are bound to. */
-  ownerOf(identity: Identity | undefined): string | undefined {
-    return identity?.subject;
+  /**
+   * Who a task belongs to: the authenticated subject; without one, the 2025
+   * session; without either (anonymous 2026 requests), nobody in particular,
+   * and the unguessable task id is the only capability.
+   */
+  ownerOf(ctx: RequestContext): string | undefined {
+    const subject = ctx.identity?.subject;
+    if (subject !== undefined) return `subject:${subject}`;
+    return ctx.session ? `session:${ctx.session.id}` : undefined;
   }
 
   close(): void {

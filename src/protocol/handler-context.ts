@@ -21,7 +21,8 @@ import { serializeNotification, type Params } from './jsonrpc.js';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 const SEVERITY: Record<LogLevel, number> = Object.fromEntries(LOG_LEVELS.map((level, index) => [level, index])) as Record<LogLevel, number>;
 
-export const isLogLevel = (value: unknown): value is LogLevel => typeof value === 'string' && value in SEVERITY;
+const LEVEL_SET: ReadonlySet<unknown> = new Set(LOG_LEVELS);
+export const isLogLevel = (value: unknown): value is LogLevel => LEVEL_SET.has(value);
 
 export function shouldLog(threshold: LogLevel | undefined, level: LogLevel): boolean {
   return threshold !== undefined && SEVERITY[level] >= SEVERITY[threshold];

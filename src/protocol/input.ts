@@ -76,9 +76,9 @@ export class InputRequiredSignal extends Error {
 
 /** 2026 era: answers come from `inputResponses` (and earlier rounds' sealed state). */
 export class StatelessInputChannel implements InputChannel {
-  readonly missing: Record<string, InputRequest> = {};
+  readonly missing: Record<string, InputRequest> = Object.create(null);
   /** Answers the handler actually consumed; sealed into the next round's requestState. */
-  readonly used: Record<string, unknown> = {};
+  readonly used: Record<string, unknown> = Object.create(null);
   private missingCount = 0;
   private readonly counters: Partial<Record<InputMethod, number>> = {};
 

@@ -13,16 +13,26 @@ export interface SessionLimits {
   maxSessions: number;
   /** Idle time after which a session is closed. */
   idleTimeoutMs: number;
+  /**
+   * Idle time after which a session that never finished its handshake
+   * (no notifications/initialized) is closed: a flood of bare initialize
+   * requests must not hold the session cap for the full idle timeout.
+   */
+  handshakeTimeoutMs: number;
 }
 
-export const DEFAULT_SESSION_LIMITS: SessionLimits = { maxSessions: 10_000, idleTimeoutMs: 30 * 60_000 };
+export const DEFAULT_SESSION_LIMITS: SessionLimits = { maxSessions: 10_000, idleTimeoutMs: 30 * 60_000, handshakeTimeoutMs: 30_000 };
 
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   private reaper: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(event: 'opened' | 'closed', session: Session) => void>();
 
-  constructor(readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS) {}
+  readonly limits: SessionLimits;
+
+  constructor(limits: Partial<SessionLimits> = {}) {
+    this.limits = { ...DEFAULT_SESSION_LIMITS, ...limits };
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -70,7 +80,8 @@ export class SessionManager {
     let reaped = 0;
     for (const session of this.sessions.values()) {
       if (session.busy > 0) continue;
-      if (now - session.lastActivity >= this.limits.idleTimeoutMs) {
+      const timeout = session.initialized ? this.limits.idleTimeoutMs : Math.min(this.limits.handshakeTimeoutMs, this.limits.idleTimeoutMs);
+      if (now - session.lastActivity >= timeout) {
         this.terminate(session.id);
         reaped++;
       }
@@ -80,7 +91,7 @@ export class SessionManager {
 
   private startReaper(): void {
     if (this.reaper) return;
-    const every = Math.max(250, Math.min(this.limits.idleTimeoutMs / 2, 30_000));
+    const every = Math.max(250, Math.min(this.limits.idleTimeoutMs / 2, this.limits.handshakeTimeoutMs / 2, 30_000));
     this.reaper = setInterval(() => {
       this.reapIdle();
       if (this.sessions.size === 0) this.stopReaper();

@@ -71,6 +71,10 @@ export class Session {
     (this.inFlight ??= new Map()).set(id, request);
   }
 
+  isInFlight(id: JsonRpcId): boolean {
+    return this.inFlight?.has(id) ?? false;
+  }
+
   untrack(id: JsonRpcId): void {
     this.inFlight?.delete(id);
   }
@@ -130,8 +134,11 @@ export class Session {
     const entry = this.pending?.get(response.id as JsonRpcId);
     if (!entry) return false;
     if ('error' in response) {
-      const detail = response.error?.message ?? 'error';
-      entry.reject(new McpdError('UPSTREAM_ERROR', `Client answered with an error: ${detail}`, { data: { clientError: response.error } }));
+      // The client's error is untrusted input: only a numeric code and a bounded string message are kept.
+      const { code, message } = (response.error ?? {}) as { code?: unknown; message?: unknown };
+      const detail = typeof message === 'string' ? message.slice(0, 500) : 'error';
+      const clientError = { code: typeof code === 'number' ? code : -1, message: detail };
+      entry.reject(new McpdError('UPSTREAM_ERROR', `Client answered with an error: ${detail}`, { data: { clientError } }));
     } else {
       const result = response.result;
       entry.resolve(typeof result === 'object' && result !== null ? (result as Record<string, unknown>) : {});

@@ -20,6 +20,19 @@ export function isLoopbackAddress(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/**
+ * For binds that are not loopback (0.0.0.0, a LAN address): the host names are
+ * not known, so any Host passes, but a browser Origin must be explicitly allowed.
+ * Non-browser clients send no Origin and are unaffected.
+ */
+export function publicBindPolicy(allowedOrigins: readonly string[] = []): HostOriginPolicy {
+  return {
+    allowedHosts: new Set(),
+    allowedOrigins: new Set(allowedOrigins.map((origin) => origin.toLowerCase())),
+    allowOriginsOfAllowedHosts: false,
+  };
+}
+
 export function loopbackPolicy(extraHosts: readonly string[] = [], extraOrigins: readonly string[] = []): HostOriginPolicy {
   return {
     allowedHosts: new Set([...LOOPBACK_HOSTS, ...extraHosts.map((host) => host.toLowerCase())]),

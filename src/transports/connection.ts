@@ -4,10 +4,10 @@
  * also answers 2026-era requests that carry their own envelope.
  */
 import type { Identity, Transport } from '../api/types.js';
-import { JsonRpcErrorCode } from '../chassis/errors.js';
-import type { Exchange } from '../protocol/context.js';
+import { JsonRpcErrorCode, McpdError } from '../chassis/errors.js';
+import type { Exchange, RequestContext } from '../protocol/context.js';
 import { eraOf, type Engine } from '../protocol/engine.js';
-import { classify, parseJson, serializeError } from '../protocol/jsonrpc.js';
+import { classify, parseJson, serializeError, type JsonRpcId } from '../protocol/jsonrpc.js';
 import type { Session } from '../protocol/session.js';
 
 export class MessageConnection {
@@ -17,12 +17,16 @@ export class MessageConnection {
   private closed = false;
   private inFlight = 0;
   private idle: (() => void)[] = [];
+  /** 2026-era requests have no session to track them: the connection does, to cancel and abort them. */
+  private readonly statelessInFlight = new Map<JsonRpcId, RequestContext>();
 
   constructor(
     private readonly engine: Engine,
     transport: Transport,
     private readonly write: (message: string) => void,
     identity?: Identity,
+    /** Requests handled at once on this connection; more are refused, not queued. */
+    private readonly maxInFlight = 256,
   ) {
     this.session = engine.sessions.create(transport);
     this.session.identity = identity;
@@ -33,11 +37,26 @@ export class MessageConnection {
       if (!this.closed) write(message);
     };
     this.sessionful = { transport, session: this.session, identity, header: undefined, send };
-    this.stateless = { transport, session: undefined, identity, header: undefined, send };
+    this.stateless = {
+      transport,
+      session: undefined,
+      identity,
+      header: undefined,
+      send,
+      attach: (ctx) => this.statelessInFlight.set(ctx.id, ctx),
+    };
   }
 
-  /** Handles one received frame (a line, a WebSocket message, a POST body). */
+  /** Handles one received frame (a line, a WebSocket message, a POST body). Never throws. */
   receive(text: string): void {
+    try {
+      this.dispatch(text);
+    } catch (error) {
+      process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'message handling failed', err: error instanceof Error ? error.stack : String(error) })}\n`);
+    }
+  }
+
+  private dispatch(text: string): void {
     const parsed = parseJson(text);
     if (!parsed.ok) return this.write(JSON.stringify({ jsonrpc: '2.0', error: parsed.error }));
     if (Array.isArray(parsed.value)) {
@@ -50,17 +69,34 @@ export class MessageConnection {
       case 'response':
         this.engine.handleResponse(this.session, message.message);
         return;
-      case 'notification':
-        this.engine.handleNotification(eraOf(message.message) === 'sessionful' ? this.sessionful : this.stateless, message.message);
+      case 'notification': {
+        const notification = message.message;
+        const requestId = notification.params?.requestId;
+        if (notification.method === 'notifications/cancelled' && (typeof requestId === 'string' || typeof requestId === 'number')) {
+          this.statelessInFlight.get(requestId)?.abort(new McpdError('CANCELLED', 'Cancelled by client'));
+        }
+        this.engine.handleNotification(eraOf(notification) === 'sessionful' ? this.sessionful : this.stateless, notification);
         return;
+      }
       case 'request': {
-        const era = eraOf(message.message);
+        const request = message.message;
+        if (this.inFlight >= this.maxInFlight) {
+          this.write(serializeError(request.id, { code: JsonRpcErrorCode.UNAVAILABLE, message: 'Too many requests in flight on this connection' }));
+          return;
+        }
+        const era = eraOf(request);
         const exchange = era === 'sessionful' ? this.sessionful : this.stateless;
         this.inFlight++;
-        void this.engine.handle(exchange, message.message, era).then((ctx) => {
-          if (!this.closed) this.write(this.engine.respond(ctx));
-          if (--this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
-        });
+        void this.engine
+          .handle(exchange, request, era)
+          .then((ctx) => {
+            if (!this.closed) this.write(this.engine.respond(ctx));
+          })
+          .catch((error: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'response failed', err: String(error) })}\n`))
+          .finally(() => {
+            if (era === 'stateless') this.statelessInFlight.delete(request.id);
+            if (--this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
+          });
         return;
       }
     }
@@ -74,6 +110,8 @@ export class MessageConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const ctx of this.statelessInFlight.values()) ctx.abort(new McpdError('CANCELLED', 'Connection closed'));
+    this.statelessInFlight.clear();
     this.session.busy--;
     this.engine.sessions.terminate(this.session.id);
   }

@@ -10,7 +10,7 @@ import { invalidParams } from './tools.js';
 
 function taskOf(ctx: RequestContext, engine: Engine): Task {
   if (!declaresTasks(ctx.clientCapabilities)) throw tasksRequired();
-  const task = engine.tasks.get(ctx.params.taskId, engine.ownerOf(ctx.identity));
+  const task = engine.tasks.get(ctx.params.taskId, engine.ownerOf(ctx));
   if (!task) throw invalidParams(`Unknown task: ${String(ctx.params.taskId)}`);
   return task;
 }

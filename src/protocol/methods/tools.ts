@@ -3,7 +3,7 @@
  * and the per-argument `Mcp-Param-*` header checks of 2026-07-28 HTTP.
  */
 import type { CallToolResult } from '../../api/types.js';
-import { JsonRpcErrorCode, McpdError, normalizeError, toToolErrorResult } from '../../chassis/errors.js';
+import { JsonRpcErrorCode, McpdError, normalizeError, toJsonRpcError, toToolErrorResult } from '../../chassis/errors.js';
 import type { RequestContext } from '../context.js';
 import type { Engine } from '../engine.js';
 import { checkParamHeaders } from '../envelope.js';
@@ -59,7 +59,7 @@ function toolFailure(ctx: RequestContext, engine: Engine, error: unknown): CallT
 }
 
 function startTask(ctx: RequestContext, engine: Engine, tool: CompiledTool, args: Record<string, unknown>, prepared: unknown) {
-  const task = engine.tasks.create(ctx.clientCapabilities, engine.ownerOf(ctx.identity));
+  const task = engine.tasks.create(ctx.clientCapabilities, engine.ownerOf(ctx));
   const taskContext = new HandlerContextImpl(ctx, task, () => {}, task.controller.signal);
   taskContext.prepared = prepared;
   void runTask(ctx, engine, tool, args, task, taskContext);
@@ -81,7 +81,7 @@ async function runTask(
     if (task.terminal) return;
     const failure = normalizeError(error);
     if (failure.protocol) {
-      task.fail({ code: failure.jsonRpcCode, message: failure.message });
+      task.fail(toJsonRpcError(failure));
       return;
     }
     if (failure.code === 'INTERNAL') engine.reportInternalError(failure, ctx);

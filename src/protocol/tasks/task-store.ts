@@ -78,13 +78,17 @@ export class Task implements InputChannel {
 
   /** Applies answers; unknown keys are ignored. Answered keys leave `inputRequests` at once. */
   update(responses: Record<string, unknown>): void {
+    let applied = 0;
     for (const [key, value] of Object.entries(responses)) {
       const waiter = this.waiters.get(key);
       if (!waiter || typeof value !== 'object' || value === null) continue;
       this.waiters.delete(key);
       this.inputRequests.delete(key);
       waiter.resolve(value as Record<string, unknown>);
+      applied++;
     }
+    // Only a real answer counts as activity: empty updates must not keep a task alive forever.
+    if (applied === 0) return;
     if (this.status === 'input_required' && this.inputRequests.size === 0) this.status = 'working';
     this.touch();
   }

@@ -24,6 +24,8 @@ export interface MemoryEventStoreOptions {
   maxEventsPerStream: number;
   /** Streams kept at once (least recently written dropped first). */
   maxStreams: number;
+  /** Bytes of messages kept in all (least recently written streams dropped first). */
+  maxBytes: number;
   /** How long a finished stream stays replayable. */
   retentionMs: number;
 }
@@ -31,6 +33,7 @@ export interface MemoryEventStoreOptions {
 interface StoredStream {
   events: { seq: number; message: string }[];
   nextSeq: number;
+  bytes: number;
   finishedAt: number | undefined;
 }
 
@@ -42,13 +45,20 @@ export function streamIdOf(eventId: string): string | undefined {
 export class MemoryEventStore implements EventStore {
   private readonly streams = new Map<string, StoredStream>();
   private readonly options: MemoryEventStoreOptions;
+  private bytes = 0;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: Partial<MemoryEventStoreOptions> = {}) {
-    this.options = { maxEventsPerStream: 256, maxStreams: 10_000, retentionMs: 5 * 60_000, ...options };
+    this.options = { maxEventsPerStream: 256, maxStreams: 10_000, maxBytes: 64 * 1024 * 1024, retentionMs: 5 * 60_000, ...options };
   }
 
   get size(): number {
     return this.streams.size;
+  }
+
+  /** Bytes of messages held (UTF-16 length, close enough for a budget). */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   append(streamId: string, message: string): string {
@@ -57,13 +67,21 @@ export class MemoryEventStore implements EventStore {
       // Re-insert so the Map's order is least-recently-written first.
       this.streams.delete(streamId);
     } else {
-      stream = { events: [], nextSeq: 0, finishedAt: undefined };
+      stream = { events: [], nextSeq: 0, bytes: 0, finishedAt: undefined };
       this.evict();
+      this.startSweeper();
     }
     this.streams.set(streamId, stream);
     const seq = stream.nextSeq++;
     stream.events.push({ seq, message });
-    if (stream.events.length > this.options.maxEventsPerStream) stream.events.shift();
+    stream.bytes += message.length;
+    this.bytes += message.length;
+    if (stream.events.length > this.options.maxEventsPerStream) {
+      const dropped = stream.events.shift()!;
+      stream.bytes -= dropped.message.length;
+      this.bytes -= dropped.message.length;
+    }
+    if (this.bytes > this.options.maxBytes) this.evict();
     return `${streamId}_${seq}`;
   }
 
@@ -86,12 +104,33 @@ export class MemoryEventStore implements EventStore {
     if (stream) stream.finishedAt = Date.now();
   }
 
-  private evict(): void {
-    const now = Date.now();
+  /**
+   * Drops streams from the least recently written end while over a budget or
+   * past retention, stopping at the first one to keep; `fullScan` (the periodic
+   * sweep) looks at every stream for expired ones.
+   */
+  private evict(fullScan = false, now = Date.now()): void {
     for (const [id, stream] of this.streams) {
-      const expired = stream.finishedAt !== undefined && now - stream.finishedAt > this.options.retentionMs;
-      if (expired || this.streams.size >= this.options.maxStreams) this.streams.delete(id);
-      else break;
+      const over = this.streams.size >= this.options.maxStreams || this.bytes > this.options.maxBytes;
+      const stale = stream.finishedAt !== undefined && now - stream.finishedAt > this.options.retentionMs;
+      if (!over && !stale) {
+        if (fullScan) continue;
+        break;
+      }
+      this.streams.delete(id);
+      this.bytes -= stream.bytes;
     }
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      this.evict(true);
+      if (this.streams.size === 0 && this.sweeper) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, Math.max(1000, Math.min(this.options.retentionMs, 60_000)));
+    this.sweeper.unref();
   }
 }

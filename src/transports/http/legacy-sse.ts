@@ -8,7 +8,7 @@ import type { Engine } from '../../protocol/engine.js';
 import { MessageConnection } from '../connection.js';
 import { BodyTooLarge, readBody } from './body.js';
 import { SseWriter } from './sse.js';
-import { sendJsonError } from './streamable.js';
+import { isJsonContentType, sendJsonError } from './streamable.js';
 
 export class LegacySseHandler {
   private readonly connections = new Map<string, { connection: MessageConnection; writer: SseWriter }>();
@@ -52,6 +52,10 @@ export class LegacySseHandler {
     if (!entry) {
       req.resume();
       return sendJsonError(res, 404, null, { code: -32001, message: 'Session not found' });
+    }
+    if (!isJsonContentType(req.headers['content-type'])) {
+      req.resume();
+      return sendJsonError(res, 415, null, { code: -32600, message: 'Unsupported Media Type: Content-Type must be application/json' });
     }
     let text: string;
     try {

@@ -33,6 +33,11 @@ export class LiveStream {
     this.writer = writer;
   }
 
+  /** The connection `writer` went away; the stream goes on (stored) until a client resumes it. */
+  detach(writer: SseWriter): void {
+    if (this.writer === writer) this.writer = undefined;
+  }
+
   /** Ends the HTTP response but not the stream: the client is expected to reconnect. */
   disconnect(): void {
     this.writer?.end();

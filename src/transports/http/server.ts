@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '../../protocol/engine.js';
-import { checkHostOrigin, isLoopbackAddress, loopbackPolicy, type HostOriginPolicy } from '../../security/host-origin.js';
+import { checkHostOrigin, isLoopbackAddress, loopbackPolicy, publicBindPolicy, type HostOriginPolicy } from '../../security/host-origin.js';
 import { MemoryEventStore, type EventStore } from './event-store.js';
 import { LegacySseHandler } from './legacy-sse.js';
 import { sendJsonError, StreamableHttpHandler } from './streamable.js';
@@ -16,7 +16,10 @@ export interface HttpTransportOptions {
   /** The MCP endpoint. */
   path: string;
   maxBodyBytes: number;
-  /** DNS-rebinding protection; `true` (default for loopback binds) uses the loopback policy. */
+  /**
+   * DNS-rebinding and cross-site protection. `'loopback'` (default): Host and Origin checks for loopback
+   * binds, Origin checks (none allowed) for other binds. `'off'` disables them (tests, trusted proxies).
+   */
   hostOriginPolicy: HostOriginPolicy | 'loopback' | 'off';
   /** Resumable 2025-era SSE streams; `false` disables. */
   eventStore: EventStore | false;
@@ -56,7 +59,10 @@ export class HttpTransport {
     this.options = { ...DEFAULT_HTTP_OPTIONS, ...options };
     if (options.eventStore === undefined) this.options.eventStore = new MemoryEventStore();
     const policy = this.options.hostOriginPolicy;
-    this.policy = policy === 'off' ? undefined : policy === 'loopback' ? (isLoopbackAddress(this.options.host) ? loopbackPolicy() : undefined) : policy;
+    // 'loopback' (the default) is the safe policy for the bind: full Host/Origin checks on loopback,
+    // Origin-only checks elsewhere (a browser page must never reach the server unless allowed).
+    this.policy =
+      policy === 'off' ? undefined : policy === 'loopback' ? (isLoopbackAddress(this.options.host) ? loopbackPolicy() : publicBindPolicy()) : policy;
     this.streamable = new StreamableHttpHandler(engine, {
       maxBodyBytes: this.options.maxBodyBytes,
       eventStore: this.options.eventStore || undefined,

@@ -54,6 +54,13 @@ export function sendJsonError(res: ServerResponse, status: number, id: string | 
   res.end(id === null ? JSON.stringify({ jsonrpc: '2.0', error }) : serializeError(id, error));
 }
 
+/** The media type itself, not a substring: `text/plain; x=application/json` is not JSON. */
+export function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const semicolon = value.indexOf(';');
+  return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase() === 'application/json';
+}
+
 function accepts(req: IncomingMessage, type: string): boolean {
   const accept = req.headers.accept;
   if (accept === undefined) return false;
@@ -159,12 +166,19 @@ class PostExchange implements Exchange {
 
 export class StreamableHttpHandler {
   private readonly liveStreams = new Map<string, LiveStream>();
+  private readonly standalone = new WeakMap<Session, LiveStream>();
   private streamCounter = 0;
 
   constructor(
     readonly engine: Engine,
     readonly options: StreamableHttpOptions,
   ) {}
+
+  /** HTTP sessions only: a legacy-SSE or WebSocket session id is not valid here. */
+  private session(id: string): Session | undefined {
+    const session = this.engine.sessions.get(id);
+    return session?.transport === 'http' ? session : undefined;
+  }
 
   get openStreams(): number {
     return this.liveStreams.size;
@@ -196,8 +210,7 @@ export class StreamableHttpHandler {
   }
 
   private async post(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const contentType = req.headers['content-type'];
-    if (contentType === undefined || !contentType.includes('application/json')) {
+    if (!isJsonContentType(req.headers['content-type'])) {
       req.resume();
       return sendJsonError(res, 415, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Unsupported Media Type: Content-Type must be application/json' });
     }
@@ -230,7 +243,7 @@ export class StreamableHttpHandler {
     const sessionId = header('mcp-session-id');
 
     if (message.kind === 'response') {
-      const session = sessionId === undefined ? undefined : this.engine.sessions.get(sessionId);
+      const session = sessionId === undefined ? undefined : this.session(sessionId);
       if (!session) return this.sessionNotFound(res, null, sessionId);
       this.engine.handleResponse(session, message.message);
       res.writeHead(202).end();
@@ -243,7 +256,7 @@ export class StreamableHttpHandler {
     if (era === 'sessionful') {
       const id = message.kind === 'request' ? message.message.id : null;
       if (sessionId !== undefined) {
-        session = this.engine.sessions.get(sessionId);
+        session = this.session(sessionId);
         if (!session) return this.sessionNotFound(res, id, sessionId);
         if (message.kind === 'request' && message.message.method === 'initialize') {
           return sendJsonError(res, 400, id, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Invalid Request: session is already initialized' });
@@ -311,44 +324,62 @@ export class StreamableHttpHandler {
       res.end();
       return;
     }
-    const session = this.engine.sessions.get(sessionId);
+    const session = this.session(sessionId);
     if (!session) return this.sessionNotFound(res, null, sessionId);
     session.touch();
     const lastEventId = header('last-event-id');
     if (lastEventId !== undefined) return this.resume(res, session, lastEventId);
 
-    if (session.channel) {
+    let stream = this.standalone.get(session);
+    if (stream?.connected) {
       return sendJsonError(res, 409, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Conflict: this session already has a notification stream' });
     }
     const writer = SseWriter.open(res, { 'mcp-session-id': session.id }, this.options.sseKeepAliveMs);
-    const stream = this.openLiveStream(session, writer);
+    if (!stream) {
+      // The standalone stream lives as long as the session: a dropped GET can be resumed with Last-Event-ID.
+      const created = this.openLiveStream(session, writer);
+      stream = created;
+      this.standalone.set(session, created);
+      session.channel = { send: (message: string) => (created.connected || this.options.eventStore ? (created.send(message), true) : false) };
+      session.whenClosed(() => {
+        this.standalone.delete(session);
+        this.closeLiveStream(created);
+      });
+    } else {
+      stream.attach(writer);
+    }
     if (this.options.eventStore && session.protocolVersion >= '2025-11-25') writer.prime(`${stream.id}_-1`, this.options.sseRetryMs);
-    const channel = { send: (message: string) => (stream.connected ? (stream.send(message), true) : false) };
-    session.channel = channel;
+    this.holdOpen(session, stream, writer);
+  }
+
+  /** Counts an open connection as session activity, and lets go of it when it closes. */
+  private holdOpen(session: Session, stream: LiveStream, writer: SseWriter): void {
     session.busy++;
-    const stopOnSessionClose = session.whenClosed(() => writer.end());
-    const release = () => {
-      if (session.channel === channel) session.channel = undefined;
+    writer.res.once('close', () => {
       session.busy--;
-      stopOnSessionClose();
-      this.closeLiveStream(stream);
-    };
-    res.once('close', release);
+      session.touch();
+      stream.detach(writer);
+    });
   }
 
   private resume(res: ServerResponse, session: Session, lastEventId: string): void {
     const store = this.options.eventStore;
     const streamId = streamIdOf(lastEventId);
-    if (!store || streamId === undefined || !streamId.startsWith(`${session.id}.`)) {
-      return sendJsonError(res, 404, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Unknown Last-Event-ID' });
+    const replay: [string, string][] = [];
+    const ours = store !== undefined && streamId !== undefined && streamId.startsWith(`${session.id}.`);
+    const live = ours ? this.liveStreams.get(streamId) : undefined;
+    const replayed = ours && store.replayAfter(lastEventId, (eventId, message) => replay.push([eventId, message])) !== undefined;
+    // A live stream that has stored nothing yet is resumable from its priming id.
+    const known = replayed || (live !== undefined && !live.finished && lastEventId === `${streamId}_-1`);
+    if (!known) {
+      // Unknown, expired, or older than what is kept: a silent empty stream would lose messages.
+      return sendJsonError(res, 404, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Unknown or expired Last-Event-ID' });
     }
     const writer = SseWriter.open(res, { 'mcp-session-id': session.id }, this.options.sseKeepAliveMs);
-    store.replayAfter(lastEventId, (eventId, message) => writer.event(message, eventId));
-    const live = this.liveStreams.get(streamId);
+    for (const [eventId, message] of replay) writer.event(message, eventId);
     if (live && !live.finished) {
       live.attach(writer);
-      session.busy++;
-      res.once('close', () => session.busy--);
+      this.holdOpen(session, live, writer);
     } else {
       writer.end();
     }
@@ -361,7 +392,7 @@ export class StreamableHttpHandler {
       res.end();
       return;
     }
-    if (!this.engine.sessions.terminate(sessionId)) return this.sessionNotFound(res, null, sessionId);
+    if (!this.session(sessionId) || !this.engine.sessions.terminate(sessionId)) return this.sessionNotFound(res, null, sessionId);
     res.writeHead(200).end();
   }
 
