@@ -75,6 +75,10 @@ export class Engine {
     this.listen = new ListenHub(this.sessions);
     this.requestState = new RequestStateCodec(options.requestStateSecret);
     this.registry.onChange((kind) => this.listen.publish({ kind }));
+    // Tasks bound to a session are unreachable once it closes: stop them rather than let them run out their TTL.
+    this.sessions.on((event, session) => {
+      if (event === 'closed' && this.tasks.size > 0) this.tasks.cancelOwnedBy(`session:${session.id}`);
+    });
     this.internalErrorReport = options.onInternalError ?? defaultInternalErrorReport;
   }
 

@@ -250,3 +250,70 @@ test('closing a session aborts every tracked request', () => {
   assert.equal(session.inFlightCount, 0);
   sessions.closeAll();
 });
+
+test('sessions that never finish the handshake are reaped after handshakeTimeoutMs; initialized ones wait for idleTimeoutMs', (t) => {
+  const sessions = new SessionManager({ handshakeTimeoutMs: 100, idleTimeoutMs: 60_000 });
+  t.after(() => sessions.closeAll());
+  const half = sessions.create('http');
+  const done = sessions.create('http');
+  done.initialized = true;
+  const busyHalf = sessions.create('http');
+  busyHalf.busy++;
+  const now = Date.now();
+  assert.equal(sessions.reapIdle(now + 50), 0, 'not before the handshake timeout');
+  assert.equal(sessions.reapIdle(now + 200), 1);
+  assert.equal(half.closed, true);
+  assert.equal(sessions.get(half.id), undefined);
+  assert.equal(done.closed, false);
+  assert.equal(busyHalf.closed, false, 'a request in flight protects even a half-open session');
+  assert.equal(sessions.reapIdle(now + 59_000), 0);
+  assert.equal(sessions.reapIdle(now + 61_000), 1);
+  assert.equal(done.closed, true);
+});
+
+test('handshakeTimeoutMs never extends idleTimeoutMs', (t) => {
+  const sessions = new SessionManager({ handshakeTimeoutMs: 10_000, idleTimeoutMs: 100 });
+  t.after(() => sessions.closeAll());
+  const half = sessions.create('http');
+  assert.equal(sessions.reapIdle(Date.now() + 200), 1);
+  assert.equal(half.closed, true);
+});
+
+test('the reaper timer runs often enough for the handshake timeout', async (t) => {
+  const sessions = new SessionManager({ handshakeTimeoutMs: 100, idleTimeoutMs: 60_000 }); // reaper every 250 ms
+  t.after(() => sessions.closeAll());
+  const half = sessions.create('http');
+  const done = sessions.create('http');
+  done.initialized = true;
+  await delay(700);
+  assert.equal(half.closed, true);
+  assert.equal(done.closed, false);
+});
+
+test('a client error answer is untrusted: only a numeric code and a bounded string message are kept', async (t) => {
+  const sessions = manager(10, 60_000);
+  t.after(() => sessions.closeAll());
+  const session = sessions.create('websocket');
+  const answers: unknown[] = [
+    { code: 1, message: { toString: 1 } },
+    { code: { valueOf: 1 }, message: 'y'.repeat(10_000) },
+    null,
+    'not an object',
+    [1, 2],
+  ];
+  for (const error of answers) {
+    let id = '';
+    const pending = session.request('elicitation/create', { message: 'ok?' }, { send: (message) => (id = JSON.parse(message).id) });
+    assert.doesNotThrow(() => session.deliverResponse({ jsonrpc: '2.0', id, error } as never));
+    await assert.rejects(pending, (rejection: unknown) => {
+      assert.ok(rejection instanceof McpdError);
+      assert.equal(rejection.code, 'UPSTREAM_ERROR');
+      assert.ok(rejection.message.length <= 600, `bounded message (${rejection.message.length})`);
+      const clientError = (rejection.data as { clientError: { code: unknown; message: unknown } }).clientError;
+      assert.equal(typeof clientError.code, 'number');
+      assert.equal(typeof clientError.message, 'string');
+      assert.ok((clientError.message as string).length <= 500);
+      return true;
+    });
+  }
+});

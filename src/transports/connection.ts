@@ -85,6 +85,11 @@ export class MessageConnection {
           return;
         }
         const era = eraOf(request);
+        if (era === 'stateless' && this.statelessInFlight.has(request.id)) {
+          // Reusing an id still in flight would make the first request unreachable for cancellation.
+          this.write(serializeError(request.id, { code: JsonRpcErrorCode.INVALID_REQUEST, message: `Invalid Request: id ${String(request.id)} is already in flight` }));
+          return;
+        }
         const exchange = era === 'sessionful' ? this.sessionful : this.stateless;
         this.inFlight++;
         void this.engine

@@ -68,6 +68,20 @@ describe('tasks extension', () => {
     });
   });
 
+  describe('2025-11-25 session that ends', () => {
+    test('its tasks are cancelled and forgotten with it', async () => {
+      const { sessionId } = await initializeSession(running.url, TASKS);
+      const created = (await sessionPost(running.url, sessionId, { id: 1, method: 'tools/call', params: { name: 'slow_compute', arguments: { seconds: 30 } } })).json.result;
+      const task = running.server.engine.tasks.get(created.taskId, `session:${sessionId}`);
+      assert.equal(task?.status, 'working');
+      const deleted = await fetch(running.url, { method: 'DELETE', headers: { 'mcp-session-id': sessionId } });
+      assert.equal(deleted.status, 200);
+      assert.equal(task?.status, 'cancelled');
+      assert.equal(task?.controller.signal.aborted, true);
+      assert.equal(running.server.engine.tasks.get(created.taskId, `session:${sessionId}`), undefined);
+    });
+  });
+
   describe('2025-11-25 session without the extension', () => {
     test('a required-task tool is refused in-band, not by HTTP status', async () => {
       const { sessionId } = await initializeSession(running.url, {});

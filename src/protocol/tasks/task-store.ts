@@ -199,6 +199,15 @@ export class TaskStore {
     this.sweeper.unref();
   }
 
+  /** Cancels and forgets the tasks of an owner that is gone (a closed session). */
+  cancelOwnedBy(owner: string): void {
+    for (const [id, task] of this.tasks) {
+      if (task.owner !== owner) continue;
+      this.tasks.delete(id);
+      task.cancel();
+    }
+  }
+
   cancelAll(): void {
     for (const task of this.tasks.values()) task.cancel();
     if (this.sweeper) clearInterval(this.sweeper);

@@ -129,3 +129,54 @@ test('a finished stream stays replayable, and is forgotten after its retention w
   assert.equal(replay(store, 'done_-1').stream, undefined);
   assert.equal(store.size, 1);
 });
+
+test('maxBytes: least recently written streams are evicted and heldBytes never exceeds the budget', () => {
+  const budget = 100;
+  const store = new MemoryEventStore({ maxBytes: budget });
+  for (let i = 0; i < 20; i++) {
+    store.append(`s${i}`, 'x'.repeat(30));
+    assert.ok(store.heldBytes <= budget, `after s${i}: ${store.heldBytes} bytes held`);
+  }
+  // Three 30-byte streams fit; the oldest are gone.
+  assert.equal(store.size, 3);
+  assert.equal(store.heldBytes, 90);
+  for (const id of ['s0', 's1', 's16']) assert.equal(replay(store, `${id}_-1`).stream, undefined, id);
+  for (const id of ['s17', 's18', 's19']) assert.deepEqual(replay(store, `${id}_-1`).events, [[`${id}_0`, 'x'.repeat(30)]], id);
+});
+
+test('maxBytes: growing one stream past the budget evicts the others first, least recently written first', () => {
+  const store = new MemoryEventStore({ maxBytes: 100 });
+  store.append('a', 'a'.repeat(40));
+  store.append('b', 'b'.repeat(40));
+  store.append('c', 'c'.repeat(10));
+  store.append('a', 'A'.repeat(40)); // 130 held: `b` is now the least recently written
+  assert.ok(store.heldBytes <= 100, `${store.heldBytes} bytes held`);
+  assert.equal(replay(store, 'b_-1').stream, undefined);
+  assert.equal(replay(store, 'a_-1').events.length, 2);
+  assert.equal(replay(store, 'c_-1').events.length, 1);
+  assert.equal(store.heldBytes, 90);
+});
+
+test('heldBytes follows events dropped by maxEventsPerStream and streams dropped by maxStreams', () => {
+  const store = new MemoryEventStore({ maxEventsPerStream: 2, maxStreams: 2, maxBytes: 1_000 });
+  for (let i = 0; i < 5; i++) store.append('s', '0123456789');
+  assert.equal(store.heldBytes, 20);
+  store.append('t', 'abcde');
+  assert.equal(store.heldBytes, 25);
+  store.append('u', 'xyz'); // evicts `s`
+  assert.equal(store.heldBytes, 8);
+  assert.equal(store.size, 2);
+});
+
+test('a stream evicted by the budget and written again never reissues an event id, nor silently skips on resumption', () => {
+  // A live stream (say a quiet standalone GET) can be evicted under byte pressure and then receive more events.
+  const store = new MemoryEventStore({ maxBytes: 100 });
+  const issued = [store.append('live', 'a'.repeat(30)), store.append('live', 'b'.repeat(30))];
+  for (let i = 0; i < 3; i++) store.append(`busy${i}`, 'x'.repeat(40)); // evicts `live`
+  assert.equal(replay(store, 'live_1').stream, undefined, 'evicted');
+  const next = store.append('live', 'c'.repeat(10));
+  assert.ok(!issued.includes(next), `a new event must not reuse an id the client may have seen (got ${next}, issued ${issued.join(', ')})`);
+  // A client that saw live_1 before the eviction resumes: it must get the new event, or be told the id is unknown.
+  const resumed = replay(store, issued[1]!);
+  if (resumed.stream !== undefined) assert.deepEqual(resumed.events, [[next, 'c'.repeat(10)]]);
+});

@@ -47,6 +47,12 @@ export class MemoryEventStore implements EventStore {
   private readonly options: MemoryEventStoreOptions;
   private bytes = 0;
   private sweeper: NodeJS.Timeout | undefined;
+  /**
+   * Next sequence numbers of unfinished streams evicted for budget: a stream
+   * written again goes on numbering from there, so an id a client already holds
+   * is never issued twice and resuming from it is refused instead of lying.
+   */
+  private readonly evictedSeq = new Map<string, number>();
 
   constructor(options: Partial<MemoryEventStoreOptions> = {}) {
     this.options = { maxEventsPerStream: 256, maxStreams: 10_000, maxBytes: 64 * 1024 * 1024, retentionMs: 5 * 60_000, ...options };
@@ -67,7 +73,9 @@ export class MemoryEventStore implements EventStore {
       // Re-insert so the Map's order is least-recently-written first.
       this.streams.delete(streamId);
     } else {
-      stream = { events: [], nextSeq: 0, bytes: 0, finishedAt: undefined };
+      const resumeAt = this.evictedSeq.get(streamId);
+      if (resumeAt !== undefined) this.evictedSeq.delete(streamId);
+      stream = { events: [], nextSeq: resumeAt ?? 0, bytes: 0, finishedAt: undefined };
       this.evict();
       this.startSweeper();
     }
@@ -93,8 +101,9 @@ export class MemoryEventStore implements EventStore {
     const sequence = lastEventId.slice(streamId.length + 1);
     if (!/^-?\d+$/.test(sequence)) return undefined;
     const after = Number(sequence);
-    // Events after `after` were dropped by the per-stream cap: a silent gap would lose messages.
-    if (stream.events.length > 0 && after < stream.events[0]!.seq - 1) return undefined;
+    // Events after `after` were dropped (per-stream cap, eviction): a silent gap would lose messages.
+    const firstKept = stream.events.length > 0 ? stream.events[0]!.seq : stream.nextSeq;
+    if (after < firstKept - 1) return undefined;
     for (const event of stream.events) if (event.seq > after) send(`${streamId}_${event.seq}`, event.message);
     return streamId;
   }
@@ -119,6 +128,10 @@ export class MemoryEventStore implements EventStore {
       }
       this.streams.delete(id);
       this.bytes -= stream.bytes;
+      if (stream.finishedAt === undefined) {
+        this.evictedSeq.set(id, stream.nextSeq);
+        if (this.evictedSeq.size > this.options.maxStreams) this.evictedSeq.delete(this.evictedSeq.keys().next().value!);
+      }
     }
   }
 

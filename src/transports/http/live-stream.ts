@@ -9,6 +9,8 @@ import type { SseWriter } from './sse.js';
 export class LiveStream {
   private writer: SseWriter | undefined;
   finished = false;
+  /** Messages sent so far; until the first, the priming id alone identifies the stream. */
+  sent = 0;
 
   constructor(
     readonly id: string,
@@ -23,6 +25,7 @@ export class LiveStream {
   }
 
   send(message: string): void {
+    this.sent++;
     const eventId = this.store?.append(this.id, message);
     if (this.writer && !this.writer.closed) this.writer.event(message, eventId);
   }

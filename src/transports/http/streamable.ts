@@ -370,7 +370,7 @@ export class StreamableHttpHandler {
     const live = ours ? this.liveStreams.get(streamId) : undefined;
     const replayed = ours && store.replayAfter(lastEventId, (eventId, message) => replay.push([eventId, message])) !== undefined;
     // A live stream that has stored nothing yet is resumable from its priming id.
-    const known = replayed || (live !== undefined && !live.finished && lastEventId === `${streamId}_-1`);
+    const known = replayed || (live !== undefined && !live.finished && live.sent === 0 && lastEventId === `${streamId}_-1`);
     if (!known) {
       // Unknown, expired, or older than what is kept: a silent empty stream would lose messages.
       return sendJsonError(res, 404, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Unknown or expired Last-Event-ID' });
