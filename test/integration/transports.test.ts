@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { Client, SSEClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import { CallToolResultSchema, JSONRPCMessageSchema, ListToolsResultSchema } from '@modelcontextprotocol/core';
-import WebSocket from 'ws';
 import { buildEchoServer } from '../../src/fixtures/echo-server.js';
+import { WsPeer } from '../helpers/ws.js';
 import { startFixture, STATELESS_META, type RunningServer } from '../helpers/server.js';
 import { rawRequest, sseEvents, waitFor } from '../helpers/http.js';
 
@@ -345,71 +345,6 @@ describe('legacy HTTP+SSE (2024-11-05 transport) at /sse', () => {
   });
 });
 
-/** A raw WebSocket JSON-RPC peer. */
-class WsPeer {
-  readonly received: any[] = [];
-  private waiters: (() => void)[] = [];
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.received.push(JSON.parse(data.toString()));
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
-
-  static open(url: string, options: WebSocket.ClientOptions = {}, protocol: string | string[] = 'mcp'): Promise<WsPeer> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, protocol, { handshakeTimeout: 5_000, ...options });
-      ws.once('open', () => resolve(new WsPeer(ws)));
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => {
-        ws.terminate();
-        reject(Object.assign(new Error(`unexpected response ${res.statusCode}`), { statusCode: res.statusCode }));
-      });
-    });
-  }
-
-  send(message: Record<string, unknown>): void {
-    this.ws.send(JSON.stringify({ jsonrpc: '2.0', ...message }));
-  }
-
-  async next(predicate: (message: any) => boolean, timeoutMs = 5_000): Promise<any> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.received.find(predicate);
-      if (found) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching WebSocket message; received: ${JSON.stringify(this.received)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  request(id: number | string, method: string, params?: Record<string, unknown>): Promise<any> {
-    this.send(params === undefined ? { id, method } : { id, method, params });
-    return this.next((message) => message.id === id && ('result' in message || 'error' in message));
-  }
-
-  close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.ws.terminate();
-        resolve();
-      }, 2_000);
-      this.ws.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.ws.close();
-    });
-  }
-}
 
 describe('WebSocket on the MCP path, subprotocol mcp (raw ws client)', () => {
   let running: RunningServer;
