@@ -11,6 +11,9 @@ await build({
     'conformance-server': 'src/fixtures/conformance-server.ts',
   },
   outdir: 'dist/bin',
+  // Shared code and on-demand parts (the HTTP transport, WebSocket) go to chunks loaded when used.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   target: 'node20',

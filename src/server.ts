@@ -5,7 +5,7 @@
  */
 import type { PromptDefinition, ResourceDefinition, ResourceTemplateDefinition, ToolDefinition } from './api/types.js';
 import { Engine, type EngineOptions, type ServerMiddleware } from './protocol/engine.js';
-import { HttpTransport, type HttpTransportOptions } from './transports/http/server.js';
+import type { HttpTransport, HttpTransportOptions } from './transports/http/server.js';
 import { serveStdio, type StdioOptions } from './transports/stdio.js';
 
 export type ServerOptions = EngineOptions;
@@ -58,6 +58,8 @@ export class McpServer {
   }
 
   async listenHttp(options: Partial<HttpTransportOptions> = {}): Promise<HttpTransport & { url: string }> {
+    // Loaded on demand: a stdio server never parses the HTTP transport.
+    const { HttpTransport } = await import('./transports/http/server.js');
     const transport = new HttpTransport(this.engine, options);
     const address = await transport.listen();
     this.closers.push(() => transport.close());
