@@ -1,67 +1,169 @@
 #!/usr/bin/env node
 /**
- * The `mcpd` command. `mcpd serve` runs the server over Streamable HTTP
- * (default) or stdio. In stdio mode nothing but protocol reaches stdout.
+ * The `mcpd` command.
+ *
+ *   mcpd serve [--transport stdio|http] [--config F] [--env E] [--port N] [--host H]
+ *   mcpd config check [--config F] [--env E]
+ *   mcpd config schema
+ *   mcpd tools list [--config F]
+ *   mcpd --version | --help
+ *
+ * Configuration is read only after the arguments say which file and
+ * environment. In stdio mode nothing but protocol reaches stdout.
  */
 import { parseArgs } from 'node:util';
-import { createServer } from './server.js';
+import { stringify as toYaml } from 'yaml';
+import { createMcpd } from './app/mcpd.js';
+import { ConfigError, configJsonSchema, loadConfig, redactConfig, type LoadOptions } from './chassis/config/index.js';
+import { StartupError } from './chassis/lifecycle.js';
+import { createLogger } from './observability/logger.js';
 import { VERSION } from './version.js';
 
 const HELP = `mcpd ${VERSION} — production-grade MCP server
 
 Usage:
-  mcpd serve [--transport http|stdio] [--host H] [--port N]
+  mcpd serve [options]          run the server (Streamable HTTP by default)
+  mcpd config check [options]   print the effective configuration (secrets redacted) or what is wrong
+  mcpd config schema            print the JSON Schema of config files
+  mcpd tools list [options]     list the tools the configuration enables, without starting
   mcpd --version | --help
 
 Options:
-  --transport  http (default) or stdio
-  --host       HTTP bind address (default 127.0.0.1)
-  --port       HTTP port (default 3000, or $PORT)
+  --config F      config file (default: config/<environment>.yaml when present)
+  --env E         environment name (default: $MCPD_ENV, $NODE_ENV, development)
+  --transport T   http or stdio
+  --host H        HTTP bind address
+  --port N        HTTP port
+
+Every key can also be set with MCPD_<SECTION>__<KEY> environment variables
+(e.g. MCPD_HTTP__PORT=8080); secrets only from the environment or *_FILE.
 `;
 
-async function main(argv: string[]): Promise<number> {
+interface Parsed {
+  command: string[];
+  load: LoadOptions;
+  help: boolean;
+  version: boolean;
+}
+
+function parse(argv: string[]): Parsed {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
+    strict: true,
     options: {
+      config: { type: 'string' },
+      env: { type: 'string' },
       transport: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
-      version: { type: 'boolean' },
+      version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.version) {
+  const flags: Record<string, unknown> = {};
+  const flagSources: Record<string, string> = {};
+  const set = (section: string, key: string, value: unknown, flag: string) => {
+    ((flags[section] ??= {}) as Record<string, unknown>)[key] = value;
+    flagSources[`${section}.${key}`] = `flag --${flag}`;
+  };
+  if (values.env !== undefined) {
+    flags.environment = values.env;
+    flagSources.environment = 'flag --env';
+  }
+  if (values.transport !== undefined) set('server', 'transport', values.transport, 'transport');
+  if (values.host !== undefined) set('http', 'host', values.host, 'host');
+  if (values.port !== undefined) set('http', 'port', /^\d+$/.test(values.port) ? Number(values.port) : values.port, 'port');
+  return {
+    command: positionals,
+    load: { file: values.config, flags, flagSources },
+    help: values.help ?? false,
+    version: values.version ?? false,
+  };
+}
+
+async function serve(load: LoadOptions): Promise<number> {
+  const { config } = loadConfig(load);
+  const mcpd = createMcpd(config);
+  let stopping: Promise<number> | undefined;
+  const stop = (signal: string) => {
+    if (stopping) {
+      // A second signal: the operator wants out now.
+      mcpd.logger.warn({ signal }, 'second signal, exiting without waiting');
+      process.exit(1);
+    }
+    stopping = mcpd.shutdown(signal).then(({ clean }) => (clean ? 0 : 1));
+    void stopping.then((code) => process.exit(code));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await mcpd.start();
+  } catch (error) {
+    mcpd.logger.fatal({ err: error }, error instanceof StartupError ? error.message : 'startup failed');
+    await new Promise<void>((resolve) => mcpd.logger.flush(() => resolve()));
+    return 1;
+  }
+  if (config.server.transport === 'stdio') {
+    // The client closing stdin ends a stdio server.
+    process.stdin.once('end', () => stop('stdin closed'));
+  }
+  return new Promise<number>(() => {});
+}
+
+function toolsList(load: LoadOptions): number {
+  const { config } = loadConfig(load);
+  const mcpd = createMcpd(config, { logger: createLogger({ ...config.logging, level: 'silent' }, { stdio: true }) });
+  const tools = mcpd.server.engine.registry.listTools();
+  if (tools.length === 0) process.stdout.write('No tools are enabled by this configuration.\n');
+  for (const tool of tools) {
+    const annotations = (tool.annotations ?? {}) as Record<string, unknown>;
+    const hints = Object.entries(annotations)
+      .filter(([key, value]) => key.endsWith('Hint') && value === true)
+      .map(([key]) => key.replace(/Hint$/, ''));
+    process.stdout.write(`${String(tool.name)}${hints.length ? ` [${hints.join(', ')}]` : ''}\n  ${String(tool.description ?? '')}\n`);
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    process.stderr.write(`mcpd: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (parsed.version) {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const command = positionals[0] ?? 'serve';
-  if (values.help || command !== 'serve') {
-    (values.help ? process.stdout : process.stderr).write(HELP);
-    return values.help ? 0 : 2;
-  }
-  const server = createServer({ name: 'mcpd', version: VERSION });
-  const transport = values.transport ?? 'http';
-  if (transport === 'stdio') {
-    const served = server.serveStdio();
-    await served.closed;
-    await server.close();
+  const [command = 'serve', sub] = parsed.command;
+  if (parsed.help) {
+    process.stdout.write(HELP);
     return 0;
   }
-  if (transport !== 'http') {
-    process.stderr.write(`Unknown transport "${transport}" (expected http or stdio)\n`);
-    return 2;
+  try {
+    if (command === 'serve') return await serve(parsed.load);
+    if (command === 'config' && sub === 'check') {
+      const { config, file } = loadConfig(parsed.load);
+      process.stdout.write(`# effective configuration${file ? ` (file: ${file})` : ' (no config file)'}; secrets redacted\n${toYaml(redactConfig(config))}`);
+      return 0;
+    }
+    if (command === 'config' && sub === 'schema') {
+      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+      return 0;
+    }
+    if (command === 'tools' && sub === 'list') return toolsList(parsed.load);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`mcpd: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
   }
-  const port = Number(values.port ?? process.env.PORT ?? 3000);
-  const http = await server.listenHttp({ host: values.host ?? '127.0.0.1', port });
-  process.stderr.write(`${JSON.stringify({ level: 'info', msg: 'mcpd listening', url: http.url })}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
-  await server.close();
-  return 0;
+  process.stderr.write(`mcpd: unknown command "${parsed.command.join(' ')}"\n\n${HELP}`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(

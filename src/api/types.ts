@@ -161,6 +161,14 @@ export interface ClientLogger {
   log(level: LogLevel, data: unknown, logger?: string): void;
 }
 
+/** The server's own log (not the client's): lines carry the request's correlation fields. */
+export interface ServerLogger {
+  debug(fields: Record<string, unknown> | string, message?: string): void;
+  info(fields: Record<string, unknown> | string, message?: string): void;
+  warn(fields: Record<string, unknown> | string, message?: string): void;
+  error(fields: Record<string, unknown> | string, message?: string): void;
+}
+
 /** What every handler (tool, resource, prompt, completion) receives. */
 export interface HandlerContext {
   readonly requestId: string | number;
@@ -175,6 +183,8 @@ export interface HandlerContext {
   readonly meta: Readonly<Record<string, unknown>>;
   /** Messages to the client's log (`notifications/message`), filtered by the client's level. */
   readonly log: ClientLogger;
+  /** The server log, with request_id, session_id, method and tool on every line. */
+  readonly logger: ServerLogger;
   /** What the client declared it can do (initialize, or the request's envelope). */
   readonly clientCapabilities: Readonly<Record<string, unknown>>;
 }

@@ -53,6 +53,8 @@ export class RequestContext {
   result: unknown = undefined;
   /** Set when the request failed; visible to middleware after `await next()`. */
   error: McpdError | undefined = undefined;
+  /** Correlation id for logs and traces (X-Request-Id, traceparent, or generated); set by the logging middleware. */
+  requestId: string | undefined = undefined;
   /** The method entry the request dispatches to, or the reason it is refused (engine-internal). */
   route: unknown = undefined;
   /** Scratch space for middleware (lazily created). */

@@ -254,9 +254,14 @@ export class Engine {
     return ctx.session ? `session:${ctx.session.id}` : undefined;
   }
 
-  close(): void {
+  /** Ends long-lived notification streams (subscriptions/listen) gracefully; requests go on. */
+  endStreams(): void {
     for (const listener of [...this.closeListeners]) listener();
     this.closeListeners.clear();
+  }
+
+  close(): void {
+    this.endStreams();
     this.sessions.closeAll();
     this.tasks.cancelAll();
   }

@@ -11,6 +11,7 @@ import type {
   Identity,
   ListRootsResult,
   LogLevel,
+  ServerLogger,
   ToolContext,
   Transport,
 } from '../api/types.js';
@@ -59,8 +60,10 @@ class ClientLog implements ClientLogger {
   }
 }
 
+const SILENT: ServerLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
 export class HandlerContextImpl implements ToolContext {
-  private logger: ClientLog | undefined;
+  private clientLog: ClientLog | undefined;
   /** What a tool's `prepare` step produced, for its handler. */
   prepared: unknown = undefined;
 
@@ -98,11 +101,14 @@ export class HandlerContextImpl implements ToolContext {
   get meta(): Readonly<Record<string, unknown>> {
     return this.request.meta;
   }
+  get logger(): ServerLogger {
+    return (this.request.state.logger as ServerLogger | undefined) ?? SILENT;
+  }
   get clientCapabilities(): Readonly<Record<string, unknown>> {
     return this.request.clientCapabilities;
   }
   get log(): ClientLogger {
-    return (this.logger ??= new ClientLog(this));
+    return (this.clientLog ??= new ClientLog(this));
   }
 
   sendLog(level: LogLevel, data: unknown, logger?: string): void {

@@ -29,7 +29,15 @@ export interface HttpTransportOptions {
   legacySse: boolean;
   /** Accept WebSocket upgrades on the MCP endpoint. */
   websocket: boolean;
+  /** Extra GET endpoints (health, metrics), by path. */
+  routes: ReadonlyMap<string, RouteHandler>;
+  /** Requests handled at once on the MCP endpoint; more get 503 with Retry-After. */
+  maxInFlight: number;
+  /** Called when a request is refused for overload or drain (for metrics). */
+  onRejected?: (reason: 'overload' | 'draining') => void;
 }
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export const DEFAULT_HTTP_OPTIONS: HttpTransportOptions = {
   host: '127.0.0.1',
@@ -42,6 +50,8 @@ export const DEFAULT_HTTP_OPTIONS: HttpTransportOptions = {
   sseRetryMs: 1000,
   legacySse: true,
   websocket: true,
+  routes: new Map(),
+  maxInFlight: Number.POSITIVE_INFINITY,
 };
 
 export class HttpTransport {
@@ -51,6 +61,9 @@ export class HttpTransport {
   private readonly policy: HostOriginPolicy | undefined;
   private readonly options: HttpTransportOptions;
   private websocketClose: (() => void) | undefined;
+  private inFlight = 0;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     readonly engine: Engine,
@@ -85,7 +98,14 @@ export class HttpTransport {
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     if (path === this.options.path) {
+      if (req.method === 'POST' && !this.admit(req, res)) return;
       const pending = this.streamable.handle(req, res);
+      if (pending) pending.catch((error) => this.fail(res, error));
+      return;
+    }
+    const route = req.method === 'GET' || req.method === 'HEAD' ? this.options.routes.get(path) : undefined;
+    if (route) {
+      const pending = route(req, res);
       if (pending) pending.catch((error) => this.fail(res, error));
       return;
     }
@@ -96,6 +116,58 @@ export class HttpTransport {
     }
     req.resume();
     sendJsonError(res, 404, null, { code: -32601, message: `Not Found: ${path}` });
+  }
+
+  /**
+   * Admission of a POST to the MCP endpoint: refused with 503 while draining or
+   * over the in-flight cap (refusing beats queueing without bound); counted
+   * until its response is finished.
+   */
+  private admit(req: IncomingMessage, res: ServerResponse): boolean {
+    const refusal = this.draining ? 'draining' : this.inFlight >= this.options.maxInFlight ? 'overload' : undefined;
+    if (refusal) {
+      req.resume();
+      this.options.onRejected?.(refusal);
+      const headers: Record<string, string> = { 'retry-after': '1' };
+      if (refusal === 'draining') headers.connection = 'close';
+      sendJsonError(res, 503, null, { code: -32005, message: refusal === 'draining' ? 'Server is shutting down; retry on another instance' : 'Server is overloaded; retry later', data: { errorCode: 'UNAVAILABLE' } }, headers);
+      return false;
+    }
+    this.inFlight++;
+    res.once('close', () => {
+      if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    });
+    return true;
+  }
+
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Graceful drain: stop accepting connections, refuse new requests on open
+   * ones, end notification streams cleanly (2025 clients resume elsewhere with
+   * Last-Event-ID), and wait for in-flight requests up to the deadline.
+   * Resolves true when everything finished in time.
+   */
+  async drain(deadlineMs: number): Promise<boolean> {
+    this.draining = true;
+    this.server.close();
+    this.server.closeIdleConnections();
+    this.streamable.closeStandaloneStreams();
+    this.legacy?.closeAll();
+    this.websocketClose?.();
+    this.websocketClose = undefined;
+    if (this.inFlight === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true))),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return finished;
   }
 
   private fail(res: ServerResponse, error: unknown): void {

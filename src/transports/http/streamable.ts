@@ -184,8 +184,8 @@ export class StreamableHttpHandler {
     return this.liveStreams.size;
   }
 
-  openLiveStream(session: Session, writer: SseWriter): LiveStream {
-    const stream = new LiveStream(`${session.id}.${++this.streamCounter}`, this.options.eventStore, writer);
+  openLiveStream(session: Session, writer: SseWriter, standalone = false): LiveStream {
+    const stream = new LiveStream(`${session.id}.${standalone ? 'g' : ''}${++this.streamCounter}`, this.options.eventStore, writer);
     this.liveStreams.set(stream.id, stream);
     return stream;
   }
@@ -337,7 +337,7 @@ export class StreamableHttpHandler {
     const writer = SseWriter.open(res, { 'mcp-session-id': session.id }, this.options.sseKeepAliveMs);
     if (!stream) {
       // The standalone stream lives as long as the session: a dropped GET can be resumed with Last-Event-ID.
-      const created = this.openLiveStream(session, writer);
+      const created = this.openLiveStream(session, writer, true);
       stream = created;
       this.standalone.set(session, created);
       session.channel = { send: (message: string) => (created.connected || this.options.eventStore ? (created.send(message), true) : false) };
@@ -394,6 +394,13 @@ export class StreamableHttpHandler {
     }
     if (!this.session(sessionId) || !this.engine.sessions.terminate(sessionId)) return this.sessionNotFound(res, null, sessionId);
     res.writeHead(200).end();
+  }
+
+  /** Ends every standalone GET stream cleanly (drain): clients resume elsewhere with Last-Event-ID. */
+  closeStandaloneStreams(): void {
+    for (const stream of this.liveStreams.values()) {
+      if (stream.id.includes('.g')) stream.disconnect();
+    }
   }
 
   /** Ends every open stream (drain). */

@@ -1,0 +1,212 @@
+/**
+ * The assembled service: engine + transports + chassis (config, logs, metrics,
+ * traces, health, lifecycle) from one validated configuration. The CLI runs it;
+ * tests and embedders can too.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { redactConfig, type McpdConfig } from '../chassis/config/index.js';
+import { Health } from '../chassis/health.js';
+import { Lifecycle } from '../chassis/lifecycle.js';
+import { timeoutMiddleware } from '../chassis/timeout.js';
+import { createLogger } from '../observability/logger.js';
+import { metricsMiddleware } from '../observability/metrics-middleware.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { requestLogMiddleware } from '../observability/request-log.js';
+import { startTracing, tracingMiddleware, type TracingHandle } from '../observability/tracing.js';
+import { McpServer } from '../server.js';
+import { MemoryEventStore } from '../transports/http/event-store.js';
+import type { HttpTransport, RouteHandler } from '../transports/http/server.js';
+import { loopbackPolicy, isLoopbackAddress, publicBindPolicy } from '../security/host-origin.js';
+import { VERSION } from '../version.js';
+
+export interface McpdOptions {
+  transport?: 'http' | 'stdio';
+  /** Use this logger instead of building one from the config (tests). */
+  logger?: Logger;
+  /** Registers the user's (and packs') tools, resources and prompts before start. */
+  register?: (server: McpServer) => void;
+  /** stdio streams (tests). */
+  stdio?: Parameters<McpServer['serveStdio']>[0];
+}
+
+export interface Mcpd {
+  readonly config: McpdConfig;
+  readonly server: McpServer;
+  readonly logger: Logger;
+  readonly metrics: Metrics | undefined;
+  readonly health: Health;
+  readonly lifecycle: Lifecycle;
+  /** The HTTP transport once started (HTTP mode). */
+  http: (HttpTransport & { url: string }) | undefined;
+  start(): Promise<void>;
+  /** Graceful shutdown; resolves with whether every in-flight request finished before the deadline. */
+  shutdown(reason: string): Promise<{ clean: boolean }>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd {
+  const transport = options.transport ?? config.server.transport;
+  const logger = options.logger ?? createLogger(config.logging, { stdio: transport === 'stdio' });
+  const server = new McpServer({
+    name: config.server.name,
+    version: VERSION,
+    instructions: config.server.instructions,
+    requestStateSecret: config.protocol.requestStateSecret,
+    clientRequestTimeoutMs: config.protocol.clientRequestTimeoutMs,
+    listCache: { ttlMs: config.protocol.listCacheTtlMs, cacheScope: config.protocol.listCacheScope },
+    sessions: config.sessions,
+    tasks: config.tasks,
+    onInternalError: (error, ctx) =>
+      logger.error({ err: error.cause ?? error, request_id: ctx.requestId, method: ctx.method, session_id: ctx.session?.id }, 'internal error'),
+  });
+  const engine = server.engine;
+  const health = new Health(config.health.checkTimeoutMs);
+  const lifecycle = new Lifecycle();
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  let http: (HttpTransport & { url: string }) | undefined;
+  const metrics = config.metrics.enabled
+    ? createMetrics({
+        processMetrics: config.metrics.processMetrics,
+        samplers: {
+          sessions: () => engine.sessions.size,
+          streams: () => http?.streamable.openStreams ?? 0,
+          tasks: () => engine.tasks.size,
+          eventLoopLagSeconds: () => {
+            const p99 = loopDelay.percentile(99) / 1e9;
+            loopDelay.reset();
+            return p99;
+          },
+        },
+      })
+    : undefined;
+
+  // Middleware, outermost first: correlation + logs, traces, metrics, deadline.
+  server.use(requestLogMiddleware(logger));
+  if (config.tracing.enabled) server.use(tracingMiddleware());
+  if (metrics) server.use(metricsMiddleware(metrics, engine.registry));
+  server.use(timeoutMiddleware(config.lifecycle.requestTimeoutMs));
+
+  server.resource({
+    uri: 'health://status',
+    name: 'health',
+    description: 'Liveness and readiness of this server, with every dependency check',
+    mimeType: 'application/json',
+    read: async () => JSON.stringify({ live: true, ...(await health.readiness()) }),
+  });
+  server.resource({
+    uri: 'config://effective',
+    name: 'effective-config',
+    description: 'The effective configuration, secrets redacted',
+    mimeType: 'application/json',
+    scopes: ['admin'],
+    read: () => JSON.stringify(redactConfig(config)),
+  });
+  options.register?.(server);
+
+  const mcpd: Mcpd = {
+    config,
+    server,
+    logger,
+    metrics,
+    health,
+    lifecycle,
+    http: undefined,
+    start: async () => {
+      await lifecycle.start();
+      health.phase = 'running';
+      logger.info({ transport, url: mcpd.http?.url, environment: config.environment, version: VERSION }, 'mcpd started');
+    },
+    shutdown: async (reason: string) => {
+      health.phase = 'draining';
+      logger.info({ reason }, 'draining');
+      engine.endStreams();
+      const clean = mcpd.http ? await mcpd.http.drain(config.lifecycle.shutdownTimeoutMs) : true;
+      await lifecycle.stop((component, error) => logger.error({ err: error, component }, 'stop failed'));
+      logger.info({ clean }, 'stopped');
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      return { clean };
+    },
+  };
+
+  let tracing: TracingHandle | undefined;
+  if (config.tracing.enabled) {
+    lifecycle.register({
+      name: 'tracing',
+      start: async () => {
+        tracing = await startTracing(config.tracing);
+      },
+      stop: () => tracing?.shutdown(),
+    });
+  }
+
+  if (metrics) {
+    lifecycle.register({
+      name: 'metrics',
+      start: () => {
+        loopDelay.enable();
+      },
+      stop: () => {
+        loopDelay.disable();
+      },
+    });
+  }
+
+  if (transport === 'stdio') {
+    lifecycle.register({
+      name: 'stdio',
+      start: () => {
+        const served = server.serveStdio(options.stdio);
+        void served.closed.then(() => logger.info('stdin closed'));
+      },
+      stop: () => server.close(),
+    });
+  } else {
+    const routes = new Map<string, RouteHandler>();
+    routes.set(config.health.livenessPath, (_req: IncomingMessage, res: ServerResponse) => json(res, 200, { status: 'ok' }));
+    routes.set(config.health.readinessPath, async (_req, res) => {
+      const report = await health.readiness();
+      json(res, report.status === 'ready' ? 200 : 503, report);
+    });
+    if (metrics) {
+      routes.set(config.metrics.path, async (_req, res) => {
+        const body = await metrics.render();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(body);
+      });
+    }
+    const settings = config.http;
+    lifecycle.register({
+      name: 'http',
+      start: async () => {
+        http = mcpd.http = await server.listenHttp({
+          host: settings.host,
+          port: settings.port,
+          path: settings.path,
+          maxBodyBytes: settings.maxBodyBytes,
+          legacySse: settings.legacySse,
+          websocket: settings.websocket,
+          sseKeepAliveMs: settings.sseKeepAliveMs,
+          sseRetryMs: settings.sseRetryMs,
+          eventStore: config.eventStore.enabled ? new MemoryEventStore(config.eventStore) : false,
+          hostOriginPolicy: !settings.dnsRebindingProtection
+            ? 'off'
+            : isLoopbackAddress(settings.host)
+              ? loopbackPolicy(settings.allowedHosts, settings.allowedOrigins)
+              : publicBindPolicy(settings.allowedOrigins),
+          routes,
+          maxInFlight: config.lifecycle.maxInFlight,
+          onRejected: () => metrics?.overloadRejections.inc(),
+        });
+      },
+      stop: () => server.close(),
+    });
+  }
+  return mcpd;
+}

@@ -1,0 +1,237 @@
+/**
+ * Loading the configuration in layers — built-in defaults < config/<environment>.yaml
+ * < MCPD_* environment variables < command-line flags — and validating the
+ * result against the one schema. Every error names its source (file,
+ * environment variable or flag), the key path, what was expected and what was
+ * found. Nothing is read at import time: the CLI decides which file first.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, SECRET_PATHS, type McpdConfig } from './schema.js';
+
+export interface ConfigIssue {
+  /** Where the offending value came from: a file path, `env MCPD_…`, `flag --…`, or `defaults`. */
+  source: string;
+  /** Dotted key path, e.g. `http.port`. */
+  path: string;
+  expected: string;
+  found: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(`Invalid configuration:\n${issues.map((issue) => `  ${issue.source}: ${issue.path || '(root)'}: expected ${issue.expected}, found ${issue.found}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** An explicit config file (`--config`); otherwise MCPD_CONFIG, then config/<environment>.yaml. */
+  file?: string;
+  /** Overrides from command-line flags, as a partial config; `sources` names each flag for errors. */
+  flags?: Record<string, unknown>;
+  flagSources?: Record<string, string>;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: McpdConfig;
+  /** The file that was read, if any. */
+  file: string | undefined;
+  /** Where each set key came from (dotted path → source). */
+  origins: ReadonlyMap<string, string>;
+}
+
+const RESERVED_ENV = new Set(['MCPD_ENV', 'MCPD_CONFIG']);
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `MAX_BODY_BYTES` → `maxBodyBytes`. */
+function camel(segment: string): string {
+  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, next: string) => next.toUpperCase());
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Merges `layer` into `target`, recording the source of every leaf it sets. */
+function mergeLayer(target: Record<string, unknown>, layer: Record<string, unknown>, source: string, origins: Map<string, string>, prefix = ''): void {
+  for (const [key, value] of Object.entries(layer)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isObject(value)) {
+      const existing = target[key];
+      const child = isObject(existing) ? existing : {};
+      target[key] = child;
+      origins.set(path, source);
+      mergeLayer(child, value, source, origins, path);
+    } else {
+      target[key] = value;
+      origins.set(path, source);
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const segment of path.slice(0, -1)) {
+    const next = node[segment];
+    node = isObject(next) ? next : (node[segment] = {});
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function parseEnvValue(raw: string): unknown {
+  const trimmed = raw.trim();
+  if (trimmed === '') return raw;
+  if (/^(true|false|null|-?\d+(\.\d+)?|\[.*\]|\{.*\})$/s.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+function findDefaultFile(environment: string, cwd: string): string | undefined {
+  for (const base of [cwd, PACKAGE_ROOT]) {
+    const candidate = join(base, 'config', `${environment}.yaml`);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function readFileLayer(file: string, issues: ConfigIssue[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    issues.push({ source: file, path: '', expected: 'a readable YAML file', found: (error as NodeJS.ErrnoException).code ?? 'an unreadable file' });
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    issues.push({ source: file, path: '', expected: 'valid YAML', found: (error as Error).message.split('\n')[0]! });
+    return {};
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isObject(parsed)) {
+    issues.push({ source: file, path: '', expected: 'a mapping of configuration keys', found: describe(parsed) });
+    return {};
+  }
+  return parsed;
+}
+
+function envLayer(env: Record<string, string | undefined>, origins: Map<string, string>, issues: ConfigIssue[]): Record<string, unknown> {
+  const layer: Record<string, unknown> = {};
+  const secretEnvPaths = new Set(SECRET_PATHS);
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('MCPD_') || RESERVED_ENV.has(name) || raw === undefined) continue;
+    let segments = name.slice(5).split('__').map(camel);
+    let value: unknown = parseEnvValue(raw);
+    const last = segments[segments.length - 1]!;
+    if (last.endsWith('File') && secretEnvPaths.has([...segments.slice(0, -1), last.slice(0, -4)].join('.'))) {
+      segments = [...segments.slice(0, -1), last.slice(0, -4)];
+      try {
+        value = readFileSync(raw, 'utf8').trim();
+      } catch (error) {
+        issues.push({ source: `env ${name}`, path: segments.join('.'), expected: 'a readable secret file', found: (error as NodeJS.ErrnoException).code ?? 'an unreadable file' });
+        continue;
+      }
+    } else if (secretEnvPaths.has(segments.join('.'))) {
+      value = raw;
+    }
+    setPath(layer, segments, value);
+    origins.set(segments.join('.'), `env ${name}`);
+  }
+  return layer;
+}
+
+function sourceOf(path: string, origins: ReadonlyMap<string, string>): string {
+  for (let cut = path; cut !== ''; cut = cut.includes('.') ? cut.slice(0, cut.lastIndexOf('.')) : '') {
+    const source = origins.get(cut);
+    if (source) return source;
+  }
+  return 'defaults';
+}
+
+function getPath(value: unknown, path: readonly PropertyKey[]): unknown {
+  let node = value;
+  for (const segment of path) node = isObject(node) ? node[segment as string] : undefined;
+  return node;
+}
+
+function issuesOf(error: z.ZodError, merged: unknown, origins: ReadonlyMap<string, string>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const issue of error.issues) {
+    const base = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const path = [...base, key].join('.');
+        issues.push({ source: sourceOf(path, origins), path, expected: 'no such key (unknown keys are refused)', found: describe(getPath(merged, [...base, key])) });
+      }
+      continue;
+    }
+    const path = base.join('.');
+    const expected = issue.message.replace(/^Invalid input: /, '').replace(/, received .*$/, '').replace(/^expected /, '');
+    issues.push({ source: sourceOf(path, origins), path, expected, found: describe(getPath(merged, issue.path)) });
+  }
+  return issues;
+}
+
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const origins = new Map<string, string>();
+  const issues: ConfigIssue[] = [];
+  const merged: Record<string, unknown> = {};
+
+  const flagEnvironment = options.flags?.environment;
+  const environment = (typeof flagEnvironment === 'string' ? flagEnvironment : undefined) ?? env.MCPD_ENV ?? env.NODE_ENV ?? 'development';
+  const explicit = options.file ?? env.MCPD_CONFIG;
+  const file = explicit !== undefined ? (isAbsolute(explicit) ? explicit : resolve(cwd, explicit)) : findDefaultFile(environment, cwd);
+
+  merged.environment = environment;
+  if (file) {
+    const layer = readFileLayer(file, issues);
+    for (const secret of SECRET_PATHS) {
+      if (getPath(layer, secret.split('.')) !== undefined) {
+        issues.push({ source: file, path: secret, expected: 'a secret from the environment or a *_FILE, never a config file', found: '[REDACTED]' });
+      }
+    }
+    mergeLayer(merged, layer, file, origins);
+  }
+  mergeLayer(merged, envLayer(env, origins, issues), 'env', new Map());
+  if (options.flags) {
+    const flagOrigins = new Map<string, string>();
+    mergeLayer(merged, options.flags, 'flag', flagOrigins);
+    for (const path of flagOrigins.keys()) origins.set(path, options.flagSources?.[path] ?? 'command line');
+  }
+  merged.environment ??= environment;
+
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) issues.push(...issuesOf(parsed.error, merged, origins));
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { config: parsed.data!, file, origins };
+}
+
+/** A copy safe to print or serve: every secret replaced. */
+export function redactConfig(config: McpdConfig): Record<string, unknown> {
+  const copy = structuredClone(config) as unknown as Record<string, unknown>;
+  for (const secret of SECRET_PATHS) {
+    const path = secret.split('.');
+    if (getPath(copy, path) !== undefined) setPath(copy, path, '[REDACTED]');
+  }
+  return copy;
+}

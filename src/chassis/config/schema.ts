@@ -1,0 +1,141 @@
+/**
+ * The configuration schema: the single source of truth for every key, its type,
+ * its default and its documentation (`.describe()` feeds the JSON Schema that
+ * editors complete from, and the README's reference table).
+ *
+ * Every object is strict: an unknown key is an error, never silently ignored —
+ * a typo like `read_only-true` must not leave a tool writable.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const positiveMs = z.number().int().positive();
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export const serverSection = z
+  .strictObject({
+    name: z.string().min(1).default('mcpd').describe('Server name reported to clients (serverInfo.name).'),
+    instructions: z.string().optional().describe('Natural-language guidance sent to clients (initialize / server/discover).'),
+    transport: z.enum(['http', 'stdio']).default('http').describe('How `mcpd serve` talks to clients.'),
+  })
+  .prefault({});
+
+export const httpSection = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1').describe('Bind address. Non-loopback binds refuse browser Origins unless listed in allowedOrigins.'),
+    port: port.default(3000).describe('TCP port (0 = any free port).'),
+    path: z.string().startsWith('/').default('/mcp').describe('The MCP endpoint (POST/GET/DELETE, WebSocket upgrade).'),
+    maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('Largest accepted request body; larger ones get 413.'),
+    legacySse: z.boolean().default(true).describe('Serve the 2024-11-05 HTTP+SSE transport at /sse and /messages.'),
+    websocket: z.boolean().default(true).describe('Accept WebSocket upgrades (subprotocol `mcp`) on the MCP endpoint.'),
+    dnsRebindingProtection: z.boolean().default(true).describe('Validate Host (loopback binds) and Origin headers.'),
+    allowedHosts: z.array(z.string()).default([]).describe('Extra Host names accepted on loopback binds (e.g. a dev proxy name).'),
+    allowedOrigins: z.array(z.string()).default([]).describe('Browser origins allowed to call the server (scheme://host[:port]).'),
+    sseKeepAliveMs: positiveMs.default(15_000).describe('Interval of SSE keep-alive comments.'),
+    sseRetryMs: positiveMs.default(1_000).describe('`retry` hint sent with SSE priming events (reconnect delay).'),
+    trustProxy: z.boolean().default(false).describe('Take the client address from X-Forwarded-For (only behind a trusted proxy).'),
+  })
+  .prefault({});
+
+export const sessionsSection = z
+  .strictObject({
+    maxSessions: z.number().int().positive().default(10_000).describe('2025-era sessions allowed at once; initialize beyond it gets 503.'),
+    idleTimeoutMs: positiveMs.default(30 * 60_000).describe('Idle time after which a session is closed (never while it has work in flight).'),
+    handshakeTimeoutMs: positiveMs.default(30_000).describe('Idle time after which a session that never finished its handshake is closed.'),
+  })
+  .prefault({});
+
+export const eventStoreSection = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Keep SSE events so 2025-era clients can resume with Last-Event-ID.'),
+    maxEventsPerStream: z.number().int().positive().default(256).describe('Events kept per stream.'),
+    maxStreams: z.number().int().positive().default(10_000).describe('Streams kept at once.'),
+    maxBytes: z.number().int().positive().default(64 * 1024 * 1024).describe('Bytes of events kept in all.'),
+    retentionMs: positiveMs.default(5 * 60_000).describe('How long a finished stream stays resumable.'),
+  })
+  .prefault({});
+
+export const protocolSection = z
+  .strictObject({
+    requestStateSecret: z
+      .string()
+      .min(32)
+      .optional()
+      .describe('SECRET (env or file only). HMAC key for 2026 requestState; set the same value on every replica. Generated per process when absent.'),
+    clientRequestTimeoutMs: positiveMs.default(10 * 60_000).describe('How long a server-to-client request (elicitation, sampling, roots) may wait.'),
+    listCacheTtlMs: z.number().int().min(0).default(60_000).describe('ttlMs hint on 2026 list results.'),
+    listCacheScope: z.enum(['public', 'private']).default('private').describe('cacheScope hint on 2026 list results.'),
+  })
+  .prefault({});
+
+export const tasksSection = z
+  .strictObject({
+    ttlMs: positiveMs.default(60 * 60_000).describe('How long a task is kept after its last update.'),
+    pollIntervalMs: positiveMs.default(500).describe('Polling interval suggested to clients.'),
+    maxTasks: z.number().int().positive().default(10_000).describe('Tasks kept at once.'),
+  })
+  .prefault({});
+
+export const loggingSection = z
+  .strictObject({
+    level: z.enum(LOG_LEVELS).default('info').describe('Minimum level written.'),
+    format: z.enum(['json', 'pretty']).default('json').describe('JSON lines (production) or human-readable (development).'),
+    file: z.string().optional().describe('Also append JSON lines to this file.'),
+    redact: z.array(z.string()).default([]).describe('Extra pino redaction paths (secrets are always redacted).'),
+  })
+  .prefault({});
+
+export const metricsSection = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Serve Prometheus metrics.'),
+    path: z.string().startsWith('/').default('/metrics').describe('HTTP path of the metrics endpoint.'),
+    processMetrics: z.boolean().default(true).describe('Include the default Node.js process metrics.'),
+  })
+  .prefault({});
+
+export const tracingSection = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Export OpenTelemetry traces over OTLP/HTTP.'),
+    serviceName: z.string().default('mcpd').describe('service.name resource attribute.'),
+    otlpEndpoint: z.string().url().default('http://127.0.0.1:4318/v1/traces').describe('OTLP/HTTP traces endpoint.'),
+    sampleRatio: z.number().min(0).max(1).default(1).describe('Fraction of root traces sampled (parent decisions are honoured).'),
+  })
+  .prefault({});
+
+export const lifecycleSection = z
+  .strictObject({
+    shutdownTimeoutMs: positiveMs.default(10_000).describe('Deadline for in-flight requests to finish on SIGTERM/SIGINT.'),
+    maxInFlight: z.number().int().positive().default(1024).describe('Requests handled at once; more get 503 with Retry-After.'),
+    requestTimeoutMs: positiveMs.default(60_000).describe('Per-request deadline; the handler is aborted and the client gets TIMEOUT (subscriptions/listen is exempt).'),
+  })
+  .prefault({});
+
+export const healthSection = z
+  .strictObject({
+    livenessPath: z.string().startsWith('/').default('/healthz').describe('Liveness endpoint (the event loop answers).'),
+    readinessPath: z.string().startsWith('/').default('/readyz').describe('Readiness endpoint (every dependency check passes).'),
+    checkTimeoutMs: positiveMs.default(2_000).describe('Timeout of each readiness check.'),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  environment: z.string().default('development').describe('Environment name: selects config/<environment>.yaml.'),
+  server: serverSection,
+  http: httpSection,
+  sessions: sessionsSection,
+  eventStore: eventStoreSection,
+  protocol: protocolSection,
+  tasks: tasksSection,
+  logging: loggingSection,
+  metrics: metricsSection,
+  tracing: tracingSection,
+  lifecycle: lifecycleSection,
+  health: healthSection,
+});
+
+export type McpdConfig = z.output<typeof configSchema>;
+export type McpdConfigInput = z.input<typeof configSchema>;
+
+/** Keys that hold secrets: accepted only from the environment or a file, always redacted. */
+export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret'];

@@ -1,0 +1,56 @@
+/**
+ * Structured logs with pino. JSON lines in production, pretty in development
+ * (formatting runs in pino's worker transport, off the hot path), optional file
+ * output. In stdio mode every byte goes to stderr: stdout belongs to the protocol.
+ */
+import { createRequire } from 'node:module';
+import pino, { type Logger, type TransportTargetOptions } from 'pino';
+import type { McpdConfig } from '../chassis/config/index.js';
+
+export type { Logger };
+
+/** Secrets never logged, whatever the call site passes. */
+export const ALWAYS_REDACTED = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.apiKey',
+  'config.protocol.requestStateSecret',
+];
+
+export interface LoggerOptions {
+  /** stdio transport: stdout is the protocol channel. */
+  stdio: boolean;
+}
+
+function hasPrettyTransport(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function createLogger(config: McpdConfig['logging'], options: LoggerOptions): Logger {
+  const destination = options.stdio ? 2 : 1;
+  const base = {
+    level: config.level,
+    base: { service: 'mcpd' },
+    redact: { paths: [...ALWAYS_REDACTED, ...config.redact], censor: '[REDACTED]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  const pretty = config.format === 'pretty' && hasPrettyTransport();
+  const targets: TransportTargetOptions[] = [];
+  if (pretty) targets.push({ target: 'pino-pretty', level: config.level, options: { destination, colorize: false, translateTime: 'SYS:HH:MM:ss.l' } });
+  if (config.file) targets.push({ target: 'pino/file', level: config.level, options: { destination: config.file, mkdir: true } });
+  if (targets.length === 0) return pino(base, pino.destination({ dest: destination, sync: false }));
+  if (!pretty) targets.push({ target: 'pino/file', level: config.level, options: { destination } });
+  // Transports run in a worker thread: formatting and file I/O stay off the request path.
+  return pino({ ...base, formatters: undefined }, pino.transport({ targets }));
+}
