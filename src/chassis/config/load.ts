@@ -46,7 +46,7 @@ export interface LoadedConfig {
   origins: ReadonlyMap<string, string>;
 }
 
-const RESERVED_ENV = new Set(['MCPD_ENV', 'MCPD_CONFIG']);
+const RESERVED_ENV = new Set(['MCPD_ENV', 'MCPD_ENVIRONMENT', 'MCPD_CONFIG']);
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -198,7 +198,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const merged: Record<string, unknown> = {};
 
   const flagEnvironment = options.flags?.environment;
-  const environment = (typeof flagEnvironment === 'string' ? flagEnvironment : undefined) ?? env.MCPD_ENV ?? env.NODE_ENV ?? 'development';
+  const environment = (typeof flagEnvironment === 'string' ? flagEnvironment : undefined) ?? env.MCPD_ENV ?? env.MCPD_ENVIRONMENT ?? env.NODE_ENV ?? 'development';
   const explicit = options.file ?? env.MCPD_CONFIG;
   const file = explicit !== undefined ? (isAbsolute(explicit) ? explicit : resolve(cwd, explicit)) : findDefaultFile(environment, cwd);
 
