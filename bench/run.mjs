@@ -51,6 +51,7 @@ const CONFIG = {
 const SERVERS = {
   bare: { label: 'bare node:http', file: `${BENCH}bare-echo-server.mjs` },
   mcpd: { label: 'mcpd', file: `${ROOT}dist/bin/echo-server.js` },
+  chassis: { label: 'mcpd + chassis', file: `${ROOT}dist/bin/echo-chassis-server.js` },
   sdk: { label: 'SDK v2', file: `${BENCH}sdk-echo-server.mjs` },
 };
 const STYLES = {
@@ -311,7 +312,7 @@ async function benchThroughput(results) {
   const ratios = [];
   for (const style of Object.keys(STYLES)) {
     const get = (k) => runs.find((e) => e.style === style && e.server === k);
-    const m = get('mcpd'); const s = get('sdk'); const b = get('bare');
+    const m = get('mcpd'); const s = get('sdk'); const b = get('bare'); const c = get('chassis');
     const ratio = (a, c, f) => (a?.ok && c?.ok ? f(a) / f(c) : NaN);
     ratios.push({
       style,
@@ -323,14 +324,16 @@ async function benchThroughput(results) {
       p99_mcpd_over_sdk: ratio(m, s, (e) => e.latencyP99Ms),
       p50_mcpd_over_bare: ratio(m, b, (e) => e.latencyP50Ms),
       peakRss_mcpd_over_sdk: ratio(m, s, (e) => e.peakRss),
+      reqPerSecMedian_chassis_over_mcpd: ratio(c, m, (e) => e.reqPerSecMedian),
+      reqPerSecMedian_chassis_over_sdk: ratio(c, s, (e) => e.reqPerSecMedian),
     });
   }
   results.throughput.ratios = ratios;
   log('\nRatios (req/s: higher is better for mcpd; latency and RSS: lower is better):');
-  log(table(['style', '', 'req/s median mcpd/SDK', 'req/s median mcpd/bare', 'req/s mean mcpd/SDK', 'req/s mean mcpd/bare', 'p50 mcpd/SDK', 'p99 mcpd/SDK', 'p50 mcpd/bare', 'peak RSS mcpd/SDK'],
+  log(table(['style', '', 'req/s median mcpd/SDK', 'req/s median mcpd/bare', 'req/s mean mcpd/SDK', 'req/s mean mcpd/bare', 'p50 mcpd/SDK', 'p99 mcpd/SDK', 'p50 mcpd/bare', 'peak RSS mcpd/SDK', 'chassis/engine', 'chassis/SDK'],
     ratios.map((r) => [STYLES[r.style], '', fmt.x(r.reqPerSecMedian_mcpd_over_sdk), fmt.pct(r.reqPerSecMedian_mcpd_over_bare),
       fmt.x(r.reqPerSecMean_mcpd_over_sdk), fmt.pct(r.reqPerSecMean_mcpd_over_bare), fmt.x(r.p50_mcpd_over_sdk), fmt.x(r.p99_mcpd_over_sdk),
-      fmt.x(r.p50_mcpd_over_bare), fmt.x(r.peakRss_mcpd_over_sdk)])));
+      fmt.x(r.p50_mcpd_over_bare), fmt.x(r.peakRss_mcpd_over_sdk), fmt.pct(r.reqPerSecMedian_chassis_over_mcpd), fmt.x(r.reqPerSecMedian_chassis_over_sdk)])));
 }
 
 // ---------------------------------------------------------------- 2. retained memory per session

@@ -8,6 +8,7 @@ await build({
   entryPoints: {
     mcpd: 'src/cli.ts',
     'echo-server': 'src/fixtures/echo-server.ts',
+    'echo-chassis-server': 'src/fixtures/echo-chassis-server.ts',
     'conformance-server': 'src/fixtures/conformance-server.ts',
   },
   outdir: 'dist/bin',

@@ -92,7 +92,8 @@ async function serve(load: LoadOptions): Promise<number> {
       mcpd.logger.warn({ signal }, 'second signal, exiting without waiting');
       process.exit(1);
     }
-    stopping = mcpd.shutdown(signal).then(({ clean }) => (clean ? 0 : 1));
+    // A drain cut short by its deadline is still an orderly stop (logged with the count): exit 0.
+    stopping = mcpd.shutdown(signal).then(() => 0);
     void stopping.then((code) => process.exit(code));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

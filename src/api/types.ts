@@ -185,6 +185,12 @@ export interface HandlerContext {
   readonly log: ClientLogger;
   /** The server log, with request_id, session_id, method and tool on every line. */
   readonly logger: ServerLogger;
+  /**
+   * The OpenTelemetry `Context` of this call's span (undefined with tracing off): parent your spans on it,
+   * `tracer.startSpan(name, {}, ctx.traceContext as Context)`. With `tracing.asyncContext` the span is
+   * also the active one.
+   */
+  readonly traceContext: unknown;
   /** What the client declared it can do (initialize, or the request's envelope). */
   readonly clientCapabilities: Readonly<Record<string, unknown>>;
 }

@@ -10,11 +10,11 @@ import { redactConfig, type McpdConfig } from '../chassis/config/index.js';
 import { Health } from '../chassis/health.js';
 import { Lifecycle } from '../chassis/lifecycle.js';
 import { timeoutMiddleware } from '../chassis/timeout.js';
-import { createLogger } from '../observability/logger.js';
+import { createLoggers } from '../observability/logger.js';
 import { metricsMiddleware } from '../observability/metrics-middleware.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { requestLogMiddleware } from '../observability/request-log.js';
-import { startTracing, tracingMiddleware, type TracingHandle } from '../observability/tracing.js';
+import { globalTracerSource, startTracing, tracingMiddleware, type TracingHandle } from '../observability/tracing.js';
 import { McpServer } from '../server.js';
 import { MemoryEventStore } from '../transports/http/event-store.js';
 import type { HttpTransport, RouteHandler } from '../transports/http/server.js';
@@ -53,7 +53,9 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd {
   const transport = options.transport ?? config.server.transport;
-  const logger = options.logger ?? createLogger(config.logging, { stdio: transport === 'stdio' });
+  const { logger, access } = options.logger
+    ? { logger: options.logger, access: options.logger }
+    : createLoggers(config.logging, { stdio: transport === 'stdio' });
   const server = new McpServer({
     name: config.server.name,
     version: VERSION,
@@ -88,8 +90,9 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
     : undefined;
 
   // Middleware, outermost first: correlation + logs, traces, metrics, deadline.
-  server.use(requestLogMiddleware(logger));
-  if (config.tracing.enabled) server.use(tracingMiddleware());
+  server.use(requestLogMiddleware(logger, access));
+  const tracerSource = globalTracerSource();
+  if (config.tracing.enabled) server.use(tracingMiddleware(tracerSource));
   if (metrics) server.use(metricsMiddleware(metrics, engine.registry));
   server.use(timeoutMiddleware(config.lifecycle.requestTimeoutMs));
 
@@ -128,6 +131,7 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
       logger.info({ reason }, 'draining');
       engine.endStreams();
       const clean = mcpd.http ? await mcpd.http.drain(config.lifecycle.shutdownTimeoutMs) : true;
+      if (!clean) logger.warn({ cut_short: mcpd.http?.requestsInFlight, deadline_ms: config.lifecycle.shutdownTimeoutMs }, 'drain deadline reached with requests in flight');
       await lifecycle.stop((component, error) => logger.error({ err: error, component }, 'stop failed'));
       logger.info({ clean }, 'stopped');
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
@@ -141,6 +145,7 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
       name: 'tracing',
       start: async () => {
         tracing = await startTracing(config.tracing);
+        if (tracing.tracer) tracerSource.tracer = tracing.tracer;
       },
       stop: () => tracing?.shutdown(),
     });

@@ -15,10 +15,18 @@ export const ALWAYS_REDACTED = [
   'req.headers.cookie',
   'headers.authorization',
   'headers.cookie',
+  'password',
+  'secret',
+  'token',
+  'apiKey',
   '*.password',
   '*.secret',
   '*.token',
   '*.apiKey',
+  '*.*.password',
+  '*.*.secret',
+  '*.*.token',
+  '*.*.apiKey',
   'config.protocol.requestStateSecret',
 ];
 
@@ -36,21 +44,39 @@ function hasPrettyTransport(): boolean {
   }
 }
 
-export function createLogger(config: McpdConfig['logging'], options: LoggerOptions): Logger {
+export interface Loggers {
+  /** The general log, with redaction of secrets and of the configured paths. */
+  logger: Logger;
+  /**
+   * The per-request access log: same level and destination, no redaction pass —
+   * its lines are built only from fields mcpd controls (ids, method, tool, timing).
+   */
+  access: Logger;
+}
+
+export function createLoggers(config: McpdConfig['logging'], options: LoggerOptions): Loggers {
   const destination = options.stdio ? 2 : 1;
   const base = {
     level: config.level,
     base: { service: 'mcpd' },
-    redact: { paths: [...ALWAYS_REDACTED, ...config.redact], censor: '[REDACTED]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
+  const redact = { paths: [...ALWAYS_REDACTED, ...config.redact], censor: '[REDACTED]' };
   const pretty = config.format === 'pretty' && hasPrettyTransport();
   const targets: TransportTargetOptions[] = [];
   if (pretty) targets.push({ target: 'pino-pretty', level: config.level, options: { destination, colorize: false, translateTime: 'SYS:HH:MM:ss.l' } });
   if (config.file) targets.push({ target: 'pino/file', level: config.level, options: { destination: config.file, mkdir: true } });
-  if (targets.length === 0) return pino(base, pino.destination({ dest: destination, sync: false }));
+  if (targets.length === 0) {
+    const stream = pino.destination({ dest: destination, sync: false });
+    return { logger: pino({ ...base, redact }, stream), access: pino(base, stream) };
+  }
   if (!pretty) targets.push({ target: 'pino/file', level: config.level, options: { destination } });
   // Transports run in a worker thread: formatting and file I/O stay off the request path.
-  return pino({ ...base, formatters: undefined }, pino.transport({ targets }));
+  const transport = pino.transport({ targets });
+  return { logger: pino({ ...base, redact, formatters: undefined }, transport), access: pino({ ...base, formatters: undefined }, transport) };
+}
+
+export function createLogger(config: McpdConfig['logging'], options: LoggerOptions): Logger {
+  return createLoggers(config, options).logger;
 }

@@ -9,12 +9,17 @@
  * With tracing off, the middleware is not installed at all and the SDK is never
  * loaded: off costs nothing.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import type { McpdConfig } from '../chassis/config/index.js';
 import type { ServerMiddleware } from '../protocol/engine.js';
 import type { RequestContext } from '../protocol/context.js';
 
-const tracer = trace.getTracer('mcpd');
+/** Which tracer the middleware uses; replaced when mcpd installs its own SDK (a fresh one per start). */
+export interface TracerSource {
+  tracer: Tracer;
+}
+
+export const globalTracerSource = (): TracerSource => ({ tracer: trace.getTracer('mcpd') });
 
 /** Reads W3C trace context from `_meta` first (2026-07-28), then HTTP headers. */
 const carrierGetter: TextMapGetter<RequestContext> = {
@@ -26,38 +31,44 @@ const carrierGetter: TextMapGetter<RequestContext> = {
   },
 };
 
-export function tracingMiddleware(): ServerMiddleware {
+export function tracingMiddleware(source: TracerSource = globalTracerSource()): ServerMiddleware {
+  // context.with() only propagates when a context manager is registered (tracing.asyncContext);
+  // handlers can always parent on ctx.traceContext.
   return async (ctx, next) => {
-    const parent: Context = propagation.extract(context.active(), ctx, carrierGetter);
-    const target = ctx.method === 'tools/call' || ctx.method === 'prompts/get' ? ctx.params.name : ctx.method === 'resources/read' ? ctx.params.uri : undefined;
-    const name = typeof target === 'string' ? `${ctx.method} ${target}` : ctx.method;
-    const span = tracer.startSpan(
-      name,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'mcp.method.name': ctx.method,
-          'jsonrpc.request.id': String(ctx.id),
-          'network.transport': ctx.transport === 'stdio' ? 'pipe' : 'tcp',
-          ...(ctx.session ? { 'mcp.session.id': ctx.session.id } : {}),
-          ...(ctx.protocolVersion ? { 'mcp.protocol.version': ctx.protocolVersion } : {}),
-          ...(ctx.method === 'tools/call' && typeof target === 'string' ? { 'gen_ai.tool.name': target, 'gen_ai.operation.name': 'execute_tool' } : {}),
-        },
-      },
-      parent,
-    );
+    const active = context.active();
+    // Most requests carry no trace context: skip the propagator's parsing for them.
+    const hasParent = typeof ctx.meta.traceparent === 'string' || ctx.exchange.header?.('traceparent') !== undefined;
+    const parent: Context = hasParent ? propagation.extract(active, ctx, carrierGetter) : active;
+    const method = ctx.method;
+    const target = method === 'tools/call' || method === 'prompts/get' ? ctx.params.name : method === 'resources/read' ? ctx.params.uri : undefined;
+    const isTool = method === 'tools/call' && typeof target === 'string';
+    const attributes: Attributes = {
+      'mcp.method.name': method,
+      'jsonrpc.request.id': String(ctx.id),
+      'network.transport': ctx.transport === 'stdio' ? 'pipe' : 'tcp',
+    };
+    if (ctx.session) attributes['mcp.session.id'] = ctx.session.id;
+    if (ctx.protocolVersion) attributes['mcp.protocol.version'] = ctx.protocolVersion;
+    if (isTool) {
+      attributes['gen_ai.tool.name'] = target;
+      attributes['gen_ai.operation.name'] = 'execute_tool';
+    }
+    const tracer = source.tracer;
+    const span = tracer.startSpan(typeof target === 'string' ? `${method} ${target}` : method, { kind: SpanKind.SERVER, attributes }, parent);
     const spanContext = trace.setSpan(parent, span);
     try {
-      if (ctx.method === 'tools/call' && typeof target === 'string') {
+      if (isTool) {
         const toolSpan = tracer.startSpan(`execute_tool ${target}`, { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.tool.name': target } }, spanContext);
         try {
-          await context.with(trace.setSpan(spanContext, toolSpan), next);
-          const result = ctx.result as { isError?: boolean } | undefined;
-          if (result?.isError) toolSpan.setStatus({ code: SpanStatusCode.ERROR, message: 'tool error' });
+          const toolContext = trace.setSpan(spanContext, toolSpan);
+          ctx.traceContext = toolContext;
+          await context.with(toolContext, next);
+          if ((ctx.result as { isError?: boolean } | undefined)?.isError) toolSpan.setStatus({ code: SpanStatusCode.ERROR, message: 'tool error' });
         } finally {
           toolSpan.end();
         }
       } else {
+        ctx.traceContext = spanContext;
         await context.with(spanContext, next);
       }
       if (ctx.error) {
@@ -72,11 +83,15 @@ export function tracingMiddleware(): ServerMiddleware {
 }
 
 export interface TracingHandle {
+  /** The tracer of the installed SDK (undefined: use the global API). */
+  tracer: Tracer | undefined;
   shutdown(): Promise<void>;
 }
 
 /** Installs the SDK with an OTLP/HTTP exporter (loaded only when tracing is enabled). */
 export async function startTracing(config: McpdConfig['tracing']): Promise<TracingHandle> {
+  // `none`: leave the global API alone — a host application's SDK, if any, receives the spans.
+  if (config.exporter === 'none') return { tracer: undefined, shutdown: async () => {} };
   const [{ NodeTracerProvider }, { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] =
     await Promise.all([
       import('@opentelemetry/sdk-trace-node'),
@@ -90,8 +105,10 @@ export async function startTracing(config: McpdConfig['tracing']): Promise<Traci
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: config.otlpEndpoint }), { scheduledDelayMillis: 1000 })],
   });
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  // Without asyncContext no context manager is installed: AsyncLocalStorage would tax every promise.
+  provider.register({ propagator: new W3CTraceContextPropagator(), ...(config.asyncContext ? {} : { contextManager: null }) });
   return {
+    tracer: provider.getTracer('mcpd'),
     async shutdown() {
       await provider.shutdown();
       trace.disable();

@@ -6,7 +6,7 @@
  * the hot path; its AbortController is created only when someone asks for the
  * signal.
  */
-import type { Identity, LogLevel, Transport } from '../api/types.js';
+import type { Identity, LogLevel, ServerLogger, Transport } from '../api/types.js';
 import type { McpdError } from '../chassis/errors.js';
 import type { HeaderLookup } from './envelope.js';
 import type { JsonRpcId, Params } from './jsonrpc.js';
@@ -55,6 +55,10 @@ export class RequestContext {
   error: McpdError | undefined = undefined;
   /** Correlation id for logs and traces (X-Request-Id, traceparent, or generated); set by the logging middleware. */
   requestId: string | undefined = undefined;
+  /** The server log for this request's handlers, built on first use (set by the logging middleware). */
+  loggerFactory: (() => ServerLogger) | undefined = undefined;
+  /** The OpenTelemetry context handlers should parent their spans on (set by the tracing middleware). */
+  traceContext: unknown = undefined;
   /** The method entry the request dispatches to, or the reason it is refused (engine-internal). */
   route: unknown = undefined;
   /** Scratch space for middleware (lazily created). */

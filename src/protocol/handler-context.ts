@@ -102,7 +102,10 @@ export class HandlerContextImpl implements ToolContext {
     return this.request.meta;
   }
   get logger(): ServerLogger {
-    return (this.request.state.logger as ServerLogger | undefined) ?? SILENT;
+    return this.request.loggerFactory?.() ?? SILENT;
+  }
+  get traceContext(): unknown {
+    return this.request.traceContext;
   }
   get clientCapabilities(): Readonly<Record<string, unknown>> {
     return this.request.clientCapabilities;

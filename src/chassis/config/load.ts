@@ -47,7 +47,28 @@ export interface LoadedConfig {
 }
 
 const RESERVED_ENV = new Set(['MCPD_ENV', 'MCPD_ENVIRONMENT', 'MCPD_CONFIG']);
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/**
+ * Variables Kubernetes injects for a Service named `mcpd` (service links):
+ * not configuration, and not typos either.
+ */
+const SERVICE_LINK_ENV = /^MCPD_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)$/;
+
+/** The package's own directory (shipped config/), found from this module whether bundled or not. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 6; depth++) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'mcpd') return dir;
+      } catch {
+        // not ours; keep walking up
+      }
+    }
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -103,7 +124,7 @@ function parseEnvValue(raw: string): unknown {
 }
 
 function findDefaultFile(environment: string, cwd: string): string | undefined {
-  for (const base of [cwd, PACKAGE_ROOT]) {
+  for (const base of [cwd, packageRoot()]) {
     const candidate = join(base, 'config', `${environment}.yaml`);
     if (existsSync(candidate)) return candidate;
   }
@@ -137,7 +158,7 @@ function envLayer(env: Record<string, string | undefined>, origins: Map<string, 
   const layer: Record<string, unknown> = {};
   const secretEnvPaths = new Set(SECRET_PATHS);
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('MCPD_') || RESERVED_ENV.has(name) || raw === undefined) continue;
+    if (!name.startsWith('MCPD_') || RESERVED_ENV.has(name) || SERVICE_LINK_ENV.test(name) || raw === undefined) continue;
     let segments = name.slice(5).split('__').map(camel);
     let value: unknown = parseEnvValue(raw);
     const last = segments[segments.length - 1]!;
@@ -184,8 +205,13 @@ function issuesOf(error: z.ZodError, merged: unknown, origins: ReadonlyMap<strin
       continue;
     }
     const path = base.join('.');
-    const expected = issue.message.replace(/^Invalid input: /, '').replace(/, received .*$/, '').replace(/^expected /, '');
-    issues.push({ source: sourceOf(path, origins), path, expected, found: describe(getPath(merged, issue.path)) });
+    const expected = issue.message
+      .replace(/^(Invalid input|Too small|Too big): /, '')
+      .replace(/, received .*$/, '')
+      .replace(/^expected /, '');
+    // A rejected secret is still a secret: never echo it.
+    const found = SECRET_PATHS.includes(path) ? '[REDACTED]' : describe(getPath(merged, issue.path));
+    issues.push({ source: sourceOf(path, origins), path, expected, found });
   }
   return issues;
 }

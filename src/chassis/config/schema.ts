@@ -96,10 +96,18 @@ export const metricsSection = z
 
 export const tracingSection = z
   .strictObject({
-    enabled: z.boolean().default(false).describe('Export OpenTelemetry traces over OTLP/HTTP.'),
+    enabled: z.boolean().default(false).describe('Instrument requests with OpenTelemetry spans (off: no middleware, no SDK).'),
+    exporter: z
+      .enum(['otlp', 'none'])
+      .default('otlp')
+      .describe('`otlp`: mcpd installs the SDK and exports over OTLP/HTTP. `none`: instrumentation only, through the global OpenTelemetry API — spans record when the embedding process registered its own SDK, and cost almost nothing otherwise.'),
     serviceName: z.string().default('mcpd').describe('service.name resource attribute.'),
     otlpEndpoint: z.string().url().default('http://127.0.0.1:4318/v1/traces').describe('OTLP/HTTP traces endpoint.'),
     sampleRatio: z.number().min(0).max(1).default(1).describe('Fraction of root traces sampled (parent decisions are honoured).'),
+    asyncContext: z
+      .boolean()
+      .default(false)
+      .describe('Propagate the active span through async calls (AsyncLocalStorage), so trace.getActiveSpan() works in handlers; costs every promise. Off: handlers use ctx.traceContext as parent.'),
   })
   .prefault({});
 
