@@ -68,7 +68,12 @@ export function createLoggers(config: McpdConfig['logging'], options: LoggerOpti
   if (pretty) targets.push({ target: 'pino-pretty', level: config.level, options: { destination, colorize: false, translateTime: 'SYS:HH:MM:ss.l' } });
   if (config.file) targets.push({ target: 'pino/file', level: config.level, options: { destination: config.file, mkdir: true } });
   if (targets.length === 0) {
-    const stream = pino.destination({ dest: destination, sync: false });
+    // Lines are gathered into 4 KiB writes (one syscall per line would cost more than the line),
+    // and flushed at least every 250 ms so a quiet server's logs are never stale.
+    const stream = pino.destination({ dest: destination, sync: false, minLength: 4096 });
+    setInterval(() => {
+      if ((stream as unknown as { fd: number }).fd >= 0) stream.flush();
+    }, 250).unref();
     return { logger: pino({ ...base, redact }, stream), access: pino(base, stream) };
   }
   if (!pretty) targets.push({ target: 'pino/file', level: config.level, options: { destination } });
