@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import pino, { type Logger, type TransportTargetOptions } from 'pino';
 import type { McpdConfig } from '../chassis/config/index.js';
+import { fastAccessLogger, type AccessLogger } from './access-log.js';
 
 export type { Logger };
 
@@ -51,7 +52,7 @@ export interface Loggers {
    * The per-request access log: same level and destination, no redaction pass —
    * its lines are built only from fields mcpd controls (ids, method, tool, timing).
    */
-  access: Logger;
+  access: AccessLogger;
 }
 
 export function createLoggers(config: McpdConfig['logging'], options: LoggerOptions): Loggers {
@@ -74,13 +75,13 @@ export function createLoggers(config: McpdConfig['logging'], options: LoggerOpti
     setInterval(() => {
       if ((stream as unknown as { fd: number }).fd >= 0) stream.flush();
     }, 250).unref();
-    // The access log keeps pino's numeric epoch time: an ISO string per request costs more than the line.
-    return { logger: pino({ ...base, redact }, stream), access: pino({ ...base, timestamp: pino.stdTimeFunctions.epochTime }, stream) };
+    return { logger: pino({ ...base, redact }, stream), access: fastAccessLogger(stream, config.level, base.base) };
   }
   if (!pretty) targets.push({ target: 'pino/file', level: config.level, options: { destination } });
   // Transports run in a worker thread: formatting and file I/O stay off the request path.
   const transport = pino.transport({ targets });
   return { logger: pino({ ...base, redact, formatters: undefined }, transport), access: pino({ ...base, formatters: undefined }, transport) };
+
 }
 
 export function createLogger(config: McpdConfig['logging'], options: LoggerOptions): Logger {

@@ -1,50 +1,32 @@
 /**
  * Request and tool metrics, recorded by a middleware around every request.
- * Label objects are built once per distinct value and reused: the hot path
- * allocates nothing for metrics.
+ * Each distinct label combination is resolved to its series once; after that a
+ * request costs a map lookup and a few additions.
  */
 import type { Registry } from '../protocol/registry.js';
 import type { ServerMiddleware } from '../protocol/engine.js';
 import { methodLabel, type Metrics } from './metrics.js';
 
-function cache<T>(build: (key: string) => T): (key: string) => T {
-  const entries = new Map<string, T>();
-  return (key) => {
-    let entry = entries.get(key);
-    if (entry === undefined) entries.set(key, (entry = build(key)));
-    return entry;
-  };
-}
-
 export function metricsMiddleware(metrics: Metrics, registry: Registry): ServerMiddleware {
-  // Keys are bounded: methods are a closed set, statuses the error taxonomy, tools the registered ones.
-  const methodLabels = cache((method) => ({ method }));
-  const requestLabels = cache((key) => {
-    const cut = key.indexOf('|');
-    return { method: key.slice(0, cut), status: key.slice(cut + 1) };
-  });
-  const toolLabels = cache((tool) => ({ tool }));
-  const toolCallLabels = cache((key) => {
-    const cut = key.indexOf('|');
-    return { tool: key.slice(0, cut), outcome: key.slice(cut + 1) };
-  });
+  const { requests, requestDuration, toolCalls, toolDuration, inFlight } = metrics;
   return async (ctx, next) => {
-    metrics.inFlight.inc();
+    inFlight.value++;
     try {
       await next();
     } finally {
-      metrics.inFlight.dec();
+      inFlight.value--;
       const seconds = ctx.elapsedMs() / 1000;
+      // Label values are bounded: methods are a closed set, statuses the error taxonomy, tools the registered ones.
       const method = methodLabel(ctx.method);
-      metrics.requests.inc(requestLabels(`${method}|${ctx.error ? ctx.error.code : 'ok'}`));
-      metrics.requestDuration.observe(methodLabels(method), seconds);
+      const status = ctx.error ? ctx.error.code : 'ok';
+      requests.series$(`${method}|${status}`, () => ({ method, status })).value++;
+      requestDuration.observe(requestDuration.series$(method, () => ({ method })), seconds);
       if (ctx.method === 'tools/call') {
         const name = ctx.params.name;
-        // Only registered tools become label values: unknown names cannot blow up cardinality.
         const tool = typeof name === 'string' && registry.tools.has(name) ? name : 'unknown';
-        const isToolError = (ctx.result as { isError?: boolean } | undefined)?.isError === true;
-        metrics.toolCalls.inc(toolCallLabels(`${tool}|${ctx.error ? ctx.error.code : isToolError ? 'tool_error' : 'ok'}`));
-        metrics.toolDuration.observe(toolLabels(tool), seconds);
+        const outcome = ctx.error ? ctx.error.code : (ctx.result as { isError?: boolean } | undefined)?.isError === true ? 'tool_error' : 'ok';
+        toolCalls.series$(`${tool}|${outcome}`, () => ({ tool, outcome })).value++;
+        toolDuration.observe(toolDuration.series$(tool, () => ({ tool })), seconds);
       }
     }
   };

@@ -4,7 +4,8 @@
  * registered tool names, anything else is `unknown`; methods outside the
  * protocol's method set are `other`.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast-metrics.js';
 
 const KNOWN_METHODS = new Set([
   'initialize',
@@ -31,11 +32,12 @@ export const methodLabel = (method: string): string => (KNOWN_METHODS.has(method
 
 export interface Metrics {
   readonly registry: Registry;
-  readonly requests: Counter<'method' | 'status'>;
-  readonly requestDuration: Histogram<'method'>;
-  readonly toolCalls: Counter<'tool' | 'outcome'>;
-  readonly toolDuration: Histogram<'tool'>;
-  readonly inFlight: Gauge;
+  readonly requests: FastCounter;
+  readonly requestDuration: FastHistogram;
+  readonly toolCalls: FastCounter;
+  readonly toolDuration: FastHistogram;
+  /** Requests being handled now (a plain number on the hot path, read at scrape time). */
+  readonly inFlight: { value: number };
   readonly sessions: Gauge;
   readonly streams: Gauge;
   readonly tasks: Gauge;
@@ -59,33 +61,23 @@ export function createMetrics(options: { processMetrics: boolean; samplers: Metr
   const { samplers } = options;
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
-  const requests = new Counter({
-    name: 'mcp_requests_total',
-    help: 'JSON-RPC requests handled, by method and outcome (ok or the error code).',
-    labelNames: ['method', 'status'] as const,
+  // The four per-request series: hand-written for the hot path (fast-metrics.ts), same exposition format.
+  const requests = new FastCounter('mcp_requests_total', 'JSON-RPC requests handled, by method and outcome (ok or the error code).');
+  const requestDuration = new FastHistogram(
+    'mcp_request_duration_seconds',
+    'Time from a JSON-RPC request arriving to its response, by method.',
+    LATENCY_BUCKETS,
+  );
+  const toolCalls = new FastCounter('mcp_tool_calls_total', 'Tool calls by tool and outcome (ok, tool_error, or the protocol error code).');
+  const toolDuration = new FastHistogram('mcp_tool_duration_seconds', 'Tool call duration by tool.', LATENCY_BUCKETS);
+  for (const metric of [requests, requestDuration, toolCalls, toolDuration]) registry.registerMetric(metric as never);
+  const inFlight = { value: 0 };
+  const inFlightGauge: Gauge = new Gauge({
+    name: 'mcp_requests_in_flight',
+    help: 'JSON-RPC requests being handled now.',
     registers: [registry],
+    collect: () => inFlightGauge.set(inFlight.value),
   });
-  const requestDuration = new Histogram({
-    name: 'mcp_request_duration_seconds',
-    help: 'Time from a JSON-RPC request arriving to its response, by method.',
-    labelNames: ['method'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  const toolCalls = new Counter({
-    name: 'mcp_tool_calls_total',
-    help: 'Tool calls by tool and outcome (ok, tool_error, or the protocol error code).',
-    labelNames: ['tool', 'outcome'] as const,
-    registers: [registry],
-  });
-  const toolDuration = new Histogram({
-    name: 'mcp_tool_duration_seconds',
-    help: 'Tool call duration by tool.',
-    labelNames: ['tool'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  const inFlight = new Gauge({ name: 'mcp_requests_in_flight', help: 'JSON-RPC requests being handled now.', registers: [registry] });
   const sessions: Gauge = new Gauge({
     name: 'mcp_sessions_open',
     help: 'Open 2025-era sessions (all transports).',

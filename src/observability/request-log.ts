@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { AccessLogger } from './access-log.js';
 import type { RequestContext } from '../protocol/context.js';
 import type { ServerMiddleware } from '../protocol/engine.js';
 
@@ -29,7 +30,7 @@ export function correlationIdOf(ctx: RequestContext): string {
  * `logger` (with redaction) serves handlers; `accessLogger` writes the
  * per-request line, whose fields are all built here and need no redaction pass.
  */
-export function requestLogMiddleware(logger: Logger, accessLogger: Logger = logger): ServerMiddleware {
+export function requestLogMiddleware(logger: Logger, accessLogger: AccessLogger = logger): ServerMiddleware {
   return async (ctx, next) => {
     const requestId = correlationIdOf(ctx);
     ctx.requestId = requestId;
