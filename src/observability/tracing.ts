@@ -55,6 +55,11 @@ export function tracingMiddleware(source: TracerSource = globalTracerSource()): 
     }
     const tracer = source.tracer;
     const span = tracer.startSpan(typeof target === 'string' ? `${method} ${target}` : method, { kind: SpanKind.SERVER, attributes }, parent);
+    if (!span.isRecording() && !hasParent) {
+      // No SDK records and no caller's trace to continue: the rest would build contexts nobody reads.
+      await next();
+      return;
+    }
     const spanContext = trace.setSpan(parent, span);
     try {
       if (isTool) {
