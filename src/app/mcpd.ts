@@ -9,12 +9,13 @@ import type { Logger } from 'pino';
 import { redactConfig, type McpdConfig } from '../chassis/config/index.js';
 import { Health } from '../chassis/health.js';
 import { Lifecycle } from '../chassis/lifecycle.js';
-import { timeoutMiddleware } from '../chassis/timeout.js';
-import { createLoggers } from '../observability/logger.js';
-import { metricsMiddleware } from '../observability/metrics-middleware.js';
+import { Deadlines } from '../chassis/timeout.js';
+import { ALWAYS_REDACTED, createLoggers } from '../observability/logger.js';
+import { instrumentationMiddleware, type RequestObserver } from '../observability/instrumentation.js';
+import { metricsObserver } from '../observability/metrics-observer.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
-import { requestLogMiddleware } from '../observability/request-log.js';
-import { globalTracerSource, startTracing, tracingMiddleware, type TracingHandle } from '../observability/tracing.js';
+import { requestLogObserver } from '../observability/request-log.js';
+import { globalTracerSource, startTracing, tracingMiddleware, tracingObserver, type TracingHandle } from '../observability/tracing.js';
 import { McpServer } from '../server.js';
 import { MemoryEventStore } from '../transports/http/event-store.js';
 import type { HttpTransport, RouteHandler } from '../transports/http/server.js';
@@ -89,12 +90,17 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
       })
     : undefined;
 
-  // Middleware, outermost first: correlation + logs, traces, metrics, deadline.
-  server.use(requestLogMiddleware(logger, access));
+  // The chassis' instrumentation: one pipeline layer with observers started in this order
+  // (log, traces, metrics) and finished in reverse, under the request deadline.
   const tracerSource = globalTracerSource();
-  if (config.tracing.enabled) server.use(tracingMiddleware(tracerSource));
-  if (metrics) server.use(metricsMiddleware(metrics, engine.registry));
-  server.use(timeoutMiddleware(config.lifecycle.requestTimeoutMs));
+  const observers: RequestObserver<any>[] = [
+    requestLogObserver(logger, access, (tool) => engine.registry.tools.get(tool)?.definition.sensitive, [...ALWAYS_REDACTED, ...config.logging.redact]),
+  ];
+  if (config.tracing.enabled && !config.tracing.asyncContext) observers.push(tracingObserver(tracerSource));
+  if (metrics) observers.push(metricsObserver(metrics, engine.registry));
+  server.use(instrumentationMiddleware(observers, new Deadlines(config.lifecycle.requestTimeoutMs)));
+  // Making the span the active one needs a wrapping middleware (context.with around the handler).
+  if (config.tracing.enabled && config.tracing.asyncContext) server.use(tracingMiddleware(tracerSource));
 
   server.resource({
     uri: 'health://status',

@@ -1,5 +1,5 @@
 /**
- * Per-request deadline: at the deadline the request's AbortSignal fires (the
+ * Per-request deadlines: at the deadline the request's AbortSignal fires (the
  * handler should stop) and the client gets TIMEOUT at once, whether or not the
  * handler cooperates. Long-lived notification streams are exempt.
  *
@@ -15,34 +15,41 @@ import { McpdError } from './errors.js';
 const EXEMPT = new Set(['subscriptions/listen']);
 
 interface Pending {
-  ctx: RequestContext;
   deadline: number;
   expire(): void;
 }
 
-export function timeoutMiddleware(timeoutMs: number): ServerMiddleware {
-  const pending = new Set<Pending>();
-  const granularity = Math.max(5, Math.min(1000, Math.floor(timeoutMs / 10)));
-  let sweeper: NodeJS.Timeout | undefined;
+export class Deadlines {
+  private readonly pending = new Set<Pending>();
+  private readonly granularity: number;
+  private sweeper: NodeJS.Timeout | undefined;
 
-  const sweep = () => {
+  constructor(readonly timeoutMs: number) {
+    this.granularity = Math.max(5, Math.min(1000, Math.floor(timeoutMs / 10)));
+  }
+
+  private readonly sweep = () => {
     const now = performance.now();
-    for (const entry of pending) {
+    for (const entry of this.pending) {
       if (entry.deadline > now) break;
-      pending.delete(entry);
+      this.pending.delete(entry);
       entry.expire();
     }
-    if (pending.size === 0 && sweeper) {
-      clearInterval(sweeper);
-      sweeper = undefined;
+    if (this.pending.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
     }
   };
 
-  return (ctx, next) => {
-    if (EXEMPT.has(ctx.method)) return next();
+  /**
+   * Runs `work` under the request's deadline: settles with it, or at the
+   * deadline with `ctx.error = TIMEOUT` and the request aborted.
+   */
+  run(ctx: RequestContext, work: () => Promise<void>): Promise<void> {
+    if (EXEMPT.has(ctx.method)) return work();
     return new Promise<void>((resolve, reject) => {
+      const timeoutMs = this.timeoutMs;
       const entry: Pending = {
-        ctx,
         deadline: ctx.startedAt + timeoutMs,
         expire: () => {
           const error = new McpdError('TIMEOUT', `Request timed out after ${timeoutMs} ms`);
@@ -51,19 +58,24 @@ export function timeoutMiddleware(timeoutMs: number): ServerMiddleware {
           resolve();
         },
       };
-      pending.add(entry);
-      if (!sweeper) {
-        sweeper = setInterval(sweep, granularity);
-        sweeper.unref();
+      this.pending.add(entry);
+      if (!this.sweeper) {
+        this.sweeper = setInterval(this.sweep, this.granularity);
+        this.sweeper.unref();
       }
-      next().then(
+      work().then(
         () => {
-          if (pending.delete(entry)) resolve();
+          if (this.pending.delete(entry)) resolve();
         },
         (error: unknown) => {
-          if (pending.delete(entry)) reject(error);
+          if (this.pending.delete(entry)) reject(error);
         },
       );
     });
-  };
+  }
+}
+
+export function timeoutMiddleware(timeoutMs: number): ServerMiddleware {
+  const deadlines = new Deadlines(timeoutMs);
+  return (ctx, next) => deadlines.run(ctx, next);
 }

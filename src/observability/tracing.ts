@@ -9,10 +9,11 @@
  * With tracing off, the middleware is not installed at all and the SDK is never
  * loaded: off costs nothing.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import type { McpdConfig } from '../chassis/config/index.js';
 import type { ServerMiddleware } from '../protocol/engine.js';
 import type { RequestContext } from '../protocol/context.js';
+import type { RequestObserver } from './instrumentation.js';
 
 /** Which tracer the middleware uses; replaced when mcpd installs its own SDK (a fresh one per start). */
 export interface TracerSource {
@@ -31,58 +32,85 @@ const carrierGetter: TextMapGetter<RequestContext> = {
   },
 };
 
+interface RequestSpans {
+  span: Span;
+  toolSpan: Span | undefined;
+  /** The context handlers run in (the tool span's, else the request span's). */
+  context: Context;
+}
+
+/** Starts the request's spans; undefined when nothing records them and there is no caller trace to continue. */
+function startSpans(tracer: Tracer, ctx: RequestContext): RequestSpans | undefined {
+  const active = context.active();
+  // Most requests carry no trace context: skip the propagator's parsing for them.
+  const hasParent = typeof ctx.meta.traceparent === 'string' || ctx.exchange.header?.('traceparent') !== undefined;
+  const parent: Context = hasParent ? propagation.extract(active, ctx, carrierGetter) : active;
+  const method = ctx.method;
+  const target = method === 'tools/call' || method === 'prompts/get' ? ctx.params.name : method === 'resources/read' ? ctx.params.uri : undefined;
+  const span = tracer.startSpan(typeof target === 'string' ? `${method} ${target}` : method, { kind: SpanKind.SERVER }, parent);
+  if (!span.isRecording() && !hasParent) return undefined;
+  const isTool = method === 'tools/call' && typeof target === 'string';
+  const attributes: Attributes = {
+    'mcp.method.name': method,
+    'jsonrpc.request.id': String(ctx.id),
+    'network.transport': ctx.transport === 'stdio' ? 'pipe' : 'tcp',
+  };
+  if (ctx.session) attributes['mcp.session.id'] = ctx.session.id;
+  if (ctx.protocolVersion) attributes['mcp.protocol.version'] = ctx.protocolVersion;
+  if (isTool) {
+    attributes['gen_ai.tool.name'] = target;
+    attributes['gen_ai.operation.name'] = 'execute_tool';
+  }
+  span.setAttributes(attributes);
+  const spanContext = trace.setSpan(parent, span);
+  if (!isTool) return { span, toolSpan: undefined, context: spanContext };
+  const toolSpan = tracer.startSpan(`execute_tool ${target}`, { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.tool.name': target } }, spanContext);
+  return { span, toolSpan, context: trace.setSpan(spanContext, toolSpan) };
+}
+
+function endSpans(ctx: RequestContext, spans: RequestSpans): void {
+  if (spans.toolSpan) {
+    if ((ctx.result as { isError?: boolean } | undefined)?.isError) spans.toolSpan.setStatus({ code: SpanStatusCode.ERROR, message: 'tool error' });
+    spans.toolSpan.end();
+  }
+  if (ctx.error) {
+    spans.span.setAttribute('error.type', ctx.error.code);
+    spans.span.setAttribute('rpc.jsonrpc.error_code', ctx.error.jsonRpcCode);
+    spans.span.setStatus({ code: SpanStatusCode.ERROR, message: ctx.error.code });
+  }
+  spans.span.end();
+}
+
+/**
+ * Spans as an observer of the instrumentation layer: handlers parent their spans
+ * on `ctx.traceContext`. The default (no async context propagation).
+ */
+export function tracingObserver(source: TracerSource = globalTracerSource()): RequestObserver<RequestSpans | undefined> {
+  return {
+    start(ctx) {
+      const spans = startSpans(source.tracer, ctx);
+      if (spans) ctx.traceContext = spans.context;
+      return spans;
+    },
+    finish(ctx, spans) {
+      if (spans) endSpans(ctx, spans);
+    },
+  };
+}
+
+/**
+ * Spans as a wrapping middleware that also makes the span the active one
+ * (`context.with`), for `tracing.asyncContext: true`.
+ */
 export function tracingMiddleware(source: TracerSource = globalTracerSource()): ServerMiddleware {
-  // context.with() only propagates when a context manager is registered (tracing.asyncContext);
-  // handlers can always parent on ctx.traceContext.
   return async (ctx, next) => {
-    const active = context.active();
-    // Most requests carry no trace context: skip the propagator's parsing for them.
-    const hasParent = typeof ctx.meta.traceparent === 'string' || ctx.exchange.header?.('traceparent') !== undefined;
-    const parent: Context = hasParent ? propagation.extract(active, ctx, carrierGetter) : active;
-    const method = ctx.method;
-    const target = method === 'tools/call' || method === 'prompts/get' ? ctx.params.name : method === 'resources/read' ? ctx.params.uri : undefined;
-    const isTool = method === 'tools/call' && typeof target === 'string';
-    const attributes: Attributes = {
-      'mcp.method.name': method,
-      'jsonrpc.request.id': String(ctx.id),
-      'network.transport': ctx.transport === 'stdio' ? 'pipe' : 'tcp',
-    };
-    if (ctx.session) attributes['mcp.session.id'] = ctx.session.id;
-    if (ctx.protocolVersion) attributes['mcp.protocol.version'] = ctx.protocolVersion;
-    if (isTool) {
-      attributes['gen_ai.tool.name'] = target;
-      attributes['gen_ai.operation.name'] = 'execute_tool';
-    }
-    const tracer = source.tracer;
-    const span = tracer.startSpan(typeof target === 'string' ? `${method} ${target}` : method, { kind: SpanKind.SERVER, attributes }, parent);
-    if (!span.isRecording() && !hasParent) {
-      // No SDK records and no caller's trace to continue: the rest would build contexts nobody reads.
-      await next();
-      return;
-    }
-    const spanContext = trace.setSpan(parent, span);
+    const spans = startSpans(source.tracer, ctx);
+    if (!spans) return next();
+    ctx.traceContext = spans.context;
     try {
-      if (isTool) {
-        const toolSpan = tracer.startSpan(`execute_tool ${target}`, { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.tool.name': target } }, spanContext);
-        try {
-          const toolContext = trace.setSpan(spanContext, toolSpan);
-          ctx.traceContext = toolContext;
-          await context.with(toolContext, next);
-          if ((ctx.result as { isError?: boolean } | undefined)?.isError) toolSpan.setStatus({ code: SpanStatusCode.ERROR, message: 'tool error' });
-        } finally {
-          toolSpan.end();
-        }
-      } else {
-        ctx.traceContext = spanContext;
-        await context.with(spanContext, next);
-      }
-      if (ctx.error) {
-        span.setAttribute('error.type', ctx.error.code);
-        span.setAttribute('rpc.jsonrpc.error_code', ctx.error.jsonRpcCode);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: ctx.error.code });
-      }
+      await context.with(spans.context, next);
     } finally {
-      span.end();
+      endSpans(ctx, spans);
     }
   };
 }

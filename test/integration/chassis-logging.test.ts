@@ -48,6 +48,16 @@ describe('request logs over HTTP (in-process, pino to memory)', () => {
             return 'ok';
           },
         });
+        server.tool({
+          name: 'pay',
+          input: z.object({ card: z.string(), amount: z.number() }),
+          sensitive: ['card'],
+          handler(args, ctx) {
+            ctx.logger.info({ args, card: args.card }, 'paying');
+            ctx.logger.info({ password: 'pw-in-sensitive-tool' }, 'still redacts credentials');
+            return 'paid';
+          },
+        });
         server.resource({
           uri: 'boom://resource',
           name: 'boom',
@@ -178,6 +188,17 @@ describe('request logs over HTTP (in-process, pino to memory)', () => {
     assert.equal(line.msg, 'request failed');
     assert.equal(line.level, 'warn');
     assert.equal(line.tool, 'no_such_tool');
+  });
+
+  test("argument fields a tool marks sensitive are redacted in its handler's log lines", T, async () => {
+    await statelessPost(app.url, 'tools/call', { name: 'pay', arguments: { card: '4111-1111-1111-1111', amount: 5 } }, { 'x-request-id': 'req-pay-1' });
+    const line = log.lines.find((entry) => entry.msg === 'paying');
+    assert.equal(line?.request_id, 'req-pay-1');
+    assert.equal(line?.card, '[REDACTED]');
+    assert.equal(line?.args?.card, '[REDACTED]');
+    assert.equal(line?.args?.amount, 5);
+    assert.equal(log.lines.find((entry) => entry.msg === 'still redacts credentials')?.password, '[REDACTED]');
+    assert.ok(!log.text().includes('4111-1111'), 'the card number appears nowhere in the log');
   });
 
   test('credentials logged through ctx.logger are redacted (top level and nested)', T, async () => {

@@ -1,19 +1,20 @@
 /**
- * Request and tool metrics, recorded by a middleware around every request.
- * Each distinct label combination is resolved to its series once; after that a
+ * Request and tool metrics (an observer of the instrumentation layer). Each
+ * distinct label combination is resolved to its series once; after that a
  * request costs a map lookup and a few additions.
  */
 import type { Registry } from '../protocol/registry.js';
-import type { ServerMiddleware } from '../protocol/engine.js';
+import type { RequestObserver } from './instrumentation.js';
 import { methodLabel, type Metrics } from './metrics.js';
 
-export function metricsMiddleware(metrics: Metrics, registry: Registry): ServerMiddleware {
+export function metricsObserver(metrics: Metrics, registry: Registry): RequestObserver<undefined> {
   const { requests, requestDuration, toolCalls, toolDuration, inFlight } = metrics;
-  return async (ctx, next) => {
-    inFlight.value++;
-    try {
-      await next();
-    } finally {
+  return {
+    start() {
+      inFlight.value++;
+      return undefined;
+    },
+    finish(ctx) {
       inFlight.value--;
       const seconds = ctx.elapsedMs() / 1000;
       // Label values are bounded: methods are a closed set, statuses the error taxonomy, tools the registered ones.
@@ -28,6 +29,6 @@ export function metricsMiddleware(metrics: Metrics, registry: Registry): ServerM
         toolCalls.series$(`${tool}|${outcome}`, () => ({ tool, outcome })).value++;
         toolDuration.observe(toolDuration.series$(tool, () => ({ tool })), seconds);
       }
-    }
+    },
   };
 }
