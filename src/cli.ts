@@ -14,8 +14,8 @@
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { createMcpd } from './app/mcpd.js';
+import { runMcpd } from './app/run.js';
 import { ConfigError, configJsonSchema, loadConfig, redactConfig, type LoadOptions } from './chassis/config/index.js';
-import { StartupError } from './chassis/lifecycle.js';
 import { createLogger } from './observability/logger.js';
 import { VERSION } from './version.js';
 
@@ -82,34 +82,9 @@ function parse(argv: string[]): Parsed {
   };
 }
 
-async function serve(load: LoadOptions): Promise<number> {
+function serve(load: LoadOptions): Promise<number> {
   const { config } = loadConfig(load);
-  const mcpd = createMcpd(config);
-  let stopping: Promise<number> | undefined;
-  const stop = (signal: string) => {
-    if (stopping) {
-      // A second signal: the operator wants out now.
-      mcpd.logger.warn({ signal }, 'second signal, exiting without waiting');
-      process.exit(1);
-    }
-    // A drain cut short by its deadline is still an orderly stop (logged with the count): exit 0.
-    stopping = mcpd.shutdown(signal).then(() => 0);
-    void stopping.then((code) => process.exit(code));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  try {
-    await mcpd.start();
-  } catch (error) {
-    mcpd.logger.fatal({ err: error }, error instanceof StartupError ? error.message : 'startup failed');
-    await new Promise<void>((resolve) => mcpd.logger.flush(() => resolve()));
-    return 1;
-  }
-  if (config.server.transport === 'stdio') {
-    // The client closing stdin ends a stdio server.
-    process.stdin.once('end', () => stop('stdin closed'));
-  }
-  return new Promise<number>(() => {});
+  return runMcpd(createMcpd(config));
 }
 
 function toolsList(load: LoadOptions): number {

@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { createMcpd } from '../../src/app/mcpd.js';
 import { loadConfig } from '../../src/chassis/config/index.js';
-import { StartupError } from '../../src/chassis/lifecycle.js';
+import { runMcpd } from '../../src/app/run.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SLOW_MS = Number(process.env.TEST_SLOW_MS ?? 300);
@@ -56,24 +56,6 @@ const mcpd = createMcpd(config, {
   },
 });
 
-// The same signal handling as src/cli.ts `serve`.
-let stopping: Promise<number> | undefined;
-const stop = (signal: string) => {
-  if (stopping) {
-    mcpd.logger.warn({ signal }, 'second signal, exiting without waiting');
-    process.exit(1);
-  }
-  stopping = mcpd.shutdown(signal).then(() => 0);
-  void stopping.then((code) => process.exit(code));
-};
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
-
-try {
-  await mcpd.start();
-} catch (error) {
-  mcpd.logger.fatal({ err: error }, error instanceof StartupError ? error.message : 'startup failed');
-  await new Promise<void>((resolve) => mcpd.logger.flush(() => resolve()));
-  process.exit(1);
-}
-if (config.server.transport === 'stdio') process.stdin.once('end', () => stop('stdin closed'));
+// The same process handling as `mcpd serve` (src/app/run.ts).
+const failedStart = await runMcpd(mcpd);
+process.exit(failedStart);
