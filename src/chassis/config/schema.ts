@@ -34,7 +34,6 @@ export const httpSection = z
     allowedOrigins: z.array(z.string()).default([]).describe('Browser origins allowed to call the server (scheme://host[:port]).'),
     sseKeepAliveMs: positiveMs.default(15_000).describe('Interval of SSE keep-alive comments.'),
     sseRetryMs: positiveMs.default(1_000).describe('`retry` hint sent with SSE priming events (reconnect delay).'),
-    trustProxy: z.boolean().default(false).describe('Take the client address from X-Forwarded-For (only behind a trusted proxy).'),
   })
   .prefault({});
 
