@@ -71,7 +71,8 @@ export function spawnChild(args: string[], options: { env?: Record<string, strin
     });
   }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolveExit) => {
-    proc.once('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' can fire before the last stdout/stderr data has been read.
+    proc.once('close', (code, signal) => {
       children.delete(proc);
       resolveExit({ code, signal, at: performance.now() });
     });
