@@ -17,6 +17,7 @@ import { createMcpd } from './app/mcpd.js';
 import { runMcpd } from './app/run.js';
 import { ConfigError, configJsonSchema, loadConfig, redactConfig, type LoadOptions } from './chassis/config/index.js';
 import { createLogger } from './observability/logger.js';
+import { createApiKey } from './security/auth/api-keys.js';
 import { VERSION } from './version.js';
 
 const HELP = `mcpd ${VERSION} — production-grade MCP server
@@ -26,6 +27,8 @@ Usage:
   mcpd config check [options]   print the effective configuration (secrets redacted) or what is wrong
   mcpd config schema            print the JSON Schema of config files
   mcpd tools list [options]     list the tools the configuration enables, without starting
+  mcpd apikey create --name N [--scopes a,b]
+                                a new API key, and the entry for MCPD_AUTH__API_KEYS (only its hash)
   mcpd --version | --help
 
 Options:
@@ -41,6 +44,8 @@ Every key can also be set with MCPD_<SECTION>__<KEY> environment variables
 
 interface Parsed {
   command: string[];
+  name: string | undefined;
+  scopes: string[];
   load: LoadOptions;
   help: boolean;
   version: boolean;
@@ -57,6 +62,8 @@ function parse(argv: string[]): Parsed {
       transport: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
+      name: { type: 'string' },
+      scopes: { type: 'string' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -76,6 +83,8 @@ function parse(argv: string[]): Parsed {
   if (values.port !== undefined) set('http', 'port', /^\d+$/.test(values.port) ? Number(values.port) : values.port, 'port');
   return {
     command: positionals,
+    name: values.name,
+    scopes: values.scopes === undefined ? [] : values.scopes.split(',').map((scope) => scope.trim()).filter(Boolean),
     load: { file: values.config, flags, flagSources },
     help: values.help ?? false,
     version: values.version ?? false,
@@ -131,6 +140,17 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'tools' && sub === 'list') return toolsList(parsed.load);
+    if (command === 'apikey' && sub === 'create') {
+      if (!parsed.name) {
+        process.stderr.write('mcpd: apikey create needs --name\n');
+        return 2;
+      }
+      const { key, entry } = createApiKey(parsed.name, parsed.scopes);
+      process.stdout.write(
+        `key (give it to the client; it is not stored anywhere):\n  ${key}\nentry (add to the JSON list in MCPD_AUTH__API_KEYS or its _FILE):\n  ${JSON.stringify(entry)}\n`,
+      );
+      return 0;
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`mcpd: ${error.message}\n`);

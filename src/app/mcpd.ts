@@ -20,6 +20,7 @@ import { McpServer } from '../server.js';
 import { MemoryEventStore } from '../transports/http/event-store.js';
 import type { HttpTransport, RouteHandler } from '../transports/http/server.js';
 import { loopbackPolicy, isLoopbackAddress, publicBindPolicy } from '../security/host-origin.js';
+import { Authenticator } from '../security/auth/authenticator.js';
 import { VERSION } from '../version.js';
 
 export interface McpdOptions {
@@ -66,6 +67,7 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
     listCache: { ttlMs: config.protocol.listCacheTtlMs, cacheScope: config.protocol.listCacheScope },
     sessions: config.sessions,
     tasks: config.tasks,
+    authorization: { enforce: config.auth.mode !== 'none', toolScopes: config.auth.toolScopes },
     onInternalError: (error, ctx) =>
       logger.error({ err: error.cause ?? error, request_id: ctx.requestId, method: ctx.method, session_id: ctx.session?.id }, 'internal error'),
   });
@@ -193,6 +195,35 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
       });
     }
     const settings = config.http;
+    const auth = config.auth;
+    const authenticator =
+      auth.mode === 'none'
+        ? undefined
+        : new Authenticator({
+            mode: auth.mode,
+            apiKeys: auth.apiKeys,
+            resource: () => auth.resource ?? http?.url ?? `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}${settings.path}`,
+            resourcePath: auth.resource ? new URL(auth.resource).pathname : settings.path,
+            authorizationServers: auth.authorizationServers,
+            scopesSupported: auth.scopesSupported,
+            jwt: auth.jwt,
+          });
+    if (authenticator) {
+      const metadata = (_req: IncomingMessage, res: ServerResponse) => json(res, 200, authenticator.metadata());
+      routes.set(authenticator.metadataPath, metadata);
+      routes.set('/.well-known/oauth-protected-resource', metadata);
+    }
+    lifecycle.register({
+      name: 'auth',
+      start: async () => {
+        if (!authenticator && !isLoopbackAddress(settings.host) && !auth.allowUnauthenticatedRemote) {
+          throw new Error(
+            `auth.mode is none on the non-loopback bind ${settings.host}: configure auth.mode apiKey or jwt, or set auth.allowUnauthenticatedRemote`,
+          );
+        }
+        await authenticator?.ready();
+      },
+    });
     lifecycle.register({
       name: 'http',
       start: async () => {
@@ -212,6 +243,7 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
               ? loopbackPolicy(settings.allowedHosts, settings.allowedOrigins)
               : publicBindPolicy(settings.allowedOrigins),
           routes,
+          authenticator,
           maxInFlight: config.lifecycle.maxInFlight,
           onRejected: () => metrics?.overloadRejections.inc(),
         });

@@ -5,6 +5,7 @@
  */
 import { compose, type Middleware } from '../chassis/middleware.js';
 import { JsonRpcErrorCode, McpdError, normalizeError, toJsonRpcError } from '../chassis/errors.js';
+import { hasScopes } from './scopes.js';
 import { RequestContext, type Exchange } from './context.js';
 import { checkRoutingHeaders, readEnvelope, type HeaderLookup } from './envelope.js';
 import { isLogLevel } from './handler-context.js';
@@ -36,6 +37,12 @@ export interface EngineOptions {
   listCache?: CacheHint;
   sessions?: Partial<SessionLimits>;
   tasks?: Partial<TaskLimits>;
+  /**
+   * Scope checks: when on, a tool, resource or prompt whose required scopes the
+   * caller lacks is hidden from lists and refused with PERMISSION_DENIED.
+   * Required scopes are those declared in code plus `toolScopes` (by tool name).
+   */
+  authorization?: { enforce: boolean; toolScopes?: Readonly<Record<string, readonly string[]>> };
   /** Where unexpected failures are reported (their detail never reaches clients). Default: a JSON line on stderr. */
   onInternalError?: (error: McpdError, ctx: RequestContext) => void;
 }
@@ -62,6 +69,8 @@ export class Engine {
   private readonly middleware: ServerMiddleware[] = [];
   private readonly closeListeners = new Set<() => void>();
   private readonly internalErrorReport: (error: McpdError, ctx: RequestContext) => void;
+  private readonly enforceScopes: boolean;
+  private readonly toolScopes: Readonly<Record<string, readonly string[]>>;
   private pipeline: ((ctx: RequestContext) => Promise<void> | void) | undefined;
 
   constructor(options: EngineOptions) {
@@ -80,6 +89,34 @@ export class Engine {
       if (event === 'closed' && this.tasks.size > 0) this.tasks.cancelOwnedBy(`session:${session.id}`);
     });
     this.internalErrorReport = options.onInternalError ?? defaultInternalErrorReport;
+    this.enforceScopes = options.authorization?.enforce ?? false;
+    this.toolScopes = options.authorization?.toolScopes ?? {};
+  }
+
+  /** The scopes a caller needs for a tool, resource or prompt. */
+  requiredScopes(kind: 'tool' | 'resource' | 'prompt', name: string, declared: readonly string[] | undefined): readonly string[] {
+    const configured = kind === 'tool' ? this.toolScopes[name] : undefined;
+    if (!configured) return declared ?? [];
+    return declared ? [...declared, ...configured] : configured;
+  }
+
+  /** May this request's caller use the item? Always, when scope checks are off. */
+  allows(ctx: RequestContext, kind: 'tool' | 'resource' | 'prompt', name: string, declared: readonly string[] | undefined): boolean {
+    if (!this.enforceScopes) return true;
+    return hasScopes(ctx.identity, this.requiredScopes(kind, name, declared));
+  }
+
+  /** Refusal for a caller lacking scopes (HTTP 403 with an insufficient_scope challenge). */
+  permissionDenied(kind: string, name: string, required: readonly string[]): McpdError {
+    return new McpdError('PERMISSION_DENIED', `Not allowed to use ${kind} ${name}`, {
+      data: { requiredScopes: [...required] },
+      protocol: true,
+      httpStatus: 403,
+    });
+  }
+
+  get scopesEnforced(): boolean {
+    return this.enforceScopes;
   }
 
   reportInternalError(error: McpdError, ctx: RequestContext): void {

@@ -5,7 +5,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { Identity } from '../api/types.js';
 import type { Engine } from '../protocol/engine.js';
+import type { Authenticator, AuthOutcome } from '../security/auth/authenticator.js';
 import { checkHostOrigin, type HostOriginPolicy } from '../security/host-origin.js';
 import { MessageConnection } from './connection.js';
 
@@ -13,6 +15,7 @@ export interface WebSocketOptions {
   path: string;
   policy: HostOriginPolicy | undefined;
   maxPayloadBytes: number;
+  authenticator?: Authenticator;
 }
 
 export function attachWebSocket(server: Server, engine: Engine, options: WebSocketOptions): () => void {
@@ -34,7 +37,16 @@ export function attachWebSocket(server: Server, engine: Engine, options: WebSock
         return;
       }
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, engine));
+    const upgrade = (identity: Identity | undefined) => wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, engine, identity));
+    const authenticator = options.authenticator;
+    if (!authenticator) return upgrade(undefined);
+    const refuse = (outcome: Extract<AuthOutcome, { ok: false }>) => {
+      const headers = Object.entries(outcome.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      socket.end(`HTTP/1.1 ${outcome.status} ${outcome.status === 400 ? 'Bad Request' : 'Unauthorized'}\r\n${headers}connection: close\r\n\r\n`);
+    };
+    const outcome = authenticator.authenticate(req);
+    if (!(outcome instanceof Promise)) return outcome.ok ? upgrade(outcome.identity) : refuse(outcome);
+    outcome.then((settled) => (settled.ok ? upgrade(settled.identity) : refuse(settled)), () => socket.destroy());
   };
   server.on('upgrade', onUpgrade);
   return () => {
@@ -44,10 +56,10 @@ export function attachWebSocket(server: Server, engine: Engine, options: WebSock
   };
 }
 
-function serveSocket(ws: WebSocket, engine: Engine): void {
+function serveSocket(ws: WebSocket, engine: Engine, identity: Identity | undefined): void {
   let connection: MessageConnection;
   try {
-    connection = new MessageConnection(engine, 'websocket', (message) => ws.send(message));
+    connection = new MessageConnection(engine, 'websocket', (message) => ws.send(message), identity);
   } catch {
     ws.close(1013, 'Too many sessions');
     return;

@@ -103,7 +103,12 @@ function withSecretFiles<T>(env: Record<string, string>, run: (env: Record<strin
   try {
     const file = join(dir, 'secret');
     writeFileSync(file, 'x'.repeat(64));
-    const resolved = Object.fromEntries(Object.entries(env).map(([key, value]) => [key, key.endsWith('_FILE') ? file : value]));
+    // API keys are a JSON list (what `mcpd apikey create` prints), the other secrets plain strings.
+    const keys = join(dir, 'api-keys');
+    writeFileSync(keys, JSON.stringify([{ name: 'client', sha256: 'a'.repeat(64), scopes: ['*'] }]));
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([key, value]) => [key, key === 'MCPD_AUTH__API_KEYS_FILE' ? keys : key.endsWith('_FILE') ? file : value]),
+    );
     return run(resolved);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -47,6 +47,8 @@ export interface LoadedConfig {
 }
 
 const RESERVED_ENV = new Set(['MCPD_ENV', 'MCPD_ENVIRONMENT', 'MCPD_CONFIG']);
+/** Secrets whose value is structured (JSON), not a plain string. */
+const STRUCTURED_SECRETS = new Set(['auth.apiKeys']);
 /**
  * Variables Kubernetes injects for a Service named `mcpd` (service links):
  * not configuration, and not typos either.
@@ -165,13 +167,15 @@ function envLayer(env: Record<string, string | undefined>, origins: Map<string, 
     if (last.endsWith('File') && secretEnvPaths.has([...segments.slice(0, -1), last.slice(0, -4)].join('.'))) {
       segments = [...segments.slice(0, -1), last.slice(0, -4)];
       try {
-        value = readFileSync(raw, 'utf8').trim();
+        const content = readFileSync(raw, 'utf8').trim();
+        value = STRUCTURED_SECRETS.has(segments.join('.')) ? parseEnvValue(content) : content;
       } catch (error) {
         issues.push({ source: `env ${name}`, path: segments.join('.'), expected: 'a readable secret file', found: (error as NodeJS.ErrnoException).code ?? 'an unreadable file' });
         continue;
       }
     } else if (secretEnvPaths.has(segments.join('.'))) {
-      value = raw;
+      // A secret is taken verbatim (a numeric-looking key stays a string), unless its shape is JSON.
+      value = STRUCTURED_SECRETS.has(segments.join('.')) ? parseEnvValue(raw) : raw;
     }
     setPath(layer, segments, value);
     origins.set(segments.join('.'), `env ${name}`);

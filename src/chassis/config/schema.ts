@@ -126,6 +126,44 @@ export const healthSection = z
   })
   .prefault({});
 
+const apiKeyEntry = z.strictObject({
+  name: z.string().min(1).describe('Who the key belongs to (the identity subject).'),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .describe('Hex SHA-256 of the key (the key itself is never configured).'),
+  scopes: z.array(z.string()).default([]).describe('Scopes granted to the key.'),
+});
+
+export const authSection = z
+  .strictObject({
+    mode: z.enum(['none', 'apiKey', 'jwt']).default('none').describe('How HTTP callers authenticate.'),
+    allowUnauthenticatedRemote: z
+      .boolean()
+      .default(false)
+      .describe('Allow mode `none` on a non-loopback bind (refused at startup otherwise).'),
+    apiKeys: z
+      .array(apiKeyEntry)
+      .default([])
+      .describe('SECRET (env or file only). API keys as JSON: [{"name","sha256","scopes"}]; create one with `mcpd apikey create`.'),
+    resource: z.string().url().optional().describe('This server\'s resource URI (RFC 8707 audience). Default: the HTTP endpoint URL.'),
+    authorizationServers: z.array(z.string().url()).default([]).describe('Authorization servers named in the protected-resource metadata (RFC 9728).'),
+    scopesSupported: z.array(z.string()).default([]).describe('Scopes named in the protected-resource metadata and in 401 challenges.'),
+    toolScopes: z.record(z.string(), z.array(z.string())).default({}).describe('Scopes required per tool name, in addition to those the tool declares in code.'),
+    jwt: z
+      .strictObject({
+        jwksUrl: z.string().url().optional().describe('JWKS endpoint; keys are cached and refetched on an unknown `kid` (at most once per cooldown).'),
+        publicKeys: z.array(z.string()).default([]).describe('Static verification keys (PEM SPKI), when there is no JWKS.'),
+        issuer: z.string().optional().describe('Required `iss`.'),
+        audience: z.string().optional().describe('Required `aud`. Default: auth.resource.'),
+        algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).default(['RS256', 'ES256', 'EdDSA']).describe('Accepted signature algorithms (never `none`, never HMAC).'),
+        clockToleranceSec: z.number().int().min(0).max(300).default(30).describe('Allowed clock skew for exp/nbf/iat.'),
+        jwksCooldownMs: positiveMs.default(30_000).describe('Minimum time between JWKS refetches.'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   environment: z.string().default('development').describe('Environment name: selects config/<environment>.yaml.'),
   server: serverSection,
@@ -139,10 +177,11 @@ export const configSchema = z.strictObject({
   tracing: tracingSection,
   lifecycle: lifecycleSection,
   health: healthSection,
+  auth: authSection,
 });
 
 export type McpdConfig = z.output<typeof configSchema>;
 export type McpdConfigInput = z.input<typeof configSchema>;
 
 /** Keys that hold secrets: accepted only from the environment or a file, always redacted. */
-export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret'];
+export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys'];

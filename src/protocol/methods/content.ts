@@ -10,8 +10,10 @@ import { normalizePromptResult, normalizeResourceContents } from '../results.js'
 import { inputChannelFor, inputRequired, InputRequiredSignal } from './mrtr.js';
 import { invalidParams } from './tools.js';
 
-export function listResources(_ctx: RequestContext, engine: Engine): Record<string, unknown> {
-  return { resources: engine.registry.listResources() };
+export function listResources(ctx: RequestContext, engine: Engine): Record<string, unknown> {
+  const resources = engine.registry.listResources();
+  if (!engine.scopesEnforced) return { resources };
+  return { resources: resources.filter((item) => engine.allows(ctx, 'resource', item.uri as string, engine.registry.resources.get(item.uri as string)?.scopes)) };
 }
 
 export function listResourceTemplates(_ctx: RequestContext, engine: Engine): Record<string, unknown> {
@@ -47,6 +49,7 @@ export async function readResource(ctx: RequestContext, engine: Engine): Promise
   const uri = ctx.params.uri;
   if (typeof uri !== 'string') throw invalidParams('Invalid params: resources/read needs a uri');
   const resource = engine.registry.resources.get(uri);
+  if (resource && !engine.allows(ctx, 'resource', uri, resource.scopes)) throw engine.permissionDenied('resource', uri, engine.requiredScopes('resource', uri, resource.scopes));
   if (resource) {
     return withInput(ctx, engine, uri, async (handlerContext) => ({
       contents: normalizeResourceContents(uri, resource.mimeType, await resource.read(handlerContext)),
@@ -55,6 +58,7 @@ export async function readResource(ctx: RequestContext, engine: Engine): Promise
   const match = engine.registry.matchTemplate(uri);
   if (!match) throw resourceNotFound(ctx, uri);
   const template = match.template.definition;
+  if (!engine.allows(ctx, 'resource', uri, template.scopes)) throw engine.permissionDenied('resource', uri, engine.requiredScopes('resource', uri, template.scopes));
   return withInput(ctx, engine, uri, async (handlerContext) => {
     const value: ResourceReadReturn = await template.read(uri, match.variables, handlerContext);
     return { contents: normalizeResourceContents(uri, template.mimeType, value) };
@@ -76,8 +80,10 @@ export function unsubscribeResource(ctx: RequestContext): Record<string, unknown
   return {};
 }
 
-export function listPrompts(_ctx: RequestContext, engine: Engine): Record<string, unknown> {
-  return { prompts: engine.registry.listPrompts() };
+export function listPrompts(ctx: RequestContext, engine: Engine): Record<string, unknown> {
+  const prompts = engine.registry.listPrompts();
+  if (!engine.scopesEnforced) return { prompts };
+  return { prompts: prompts.filter((item) => engine.allows(ctx, 'prompt', item.name as string, engine.registry.prompts.get(item.name as string)?.definition.scopes)) };
 }
 
 export async function getPrompt(ctx: RequestContext, engine: Engine): Promise<unknown> {
@@ -85,6 +91,7 @@ export async function getPrompt(ctx: RequestContext, engine: Engine): Promise<un
   if (typeof name !== 'string') throw invalidParams('Invalid params: prompts/get needs a prompt name');
   const prompt = engine.registry.prompts.get(name);
   if (!prompt) throw invalidParams(`Unknown prompt: ${name}`, { name });
+  if (!engine.allows(ctx, 'prompt', name, prompt.definition.scopes)) throw engine.permissionDenied('prompt', name, engine.requiredScopes('prompt', name, prompt.definition.scopes));
   const validation = prompt.validate(ctx.params.arguments);
   if (!validation.ok) throw invalidParams(`Invalid arguments for prompt ${name}: ${validation.message}`);
   return withInput(ctx, engine, name, async (handlerContext) =>

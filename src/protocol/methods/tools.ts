@@ -13,8 +13,11 @@ import { normalizeToolResult } from '../results.js';
 import { declaresTasks, tasksRequired, type Task } from '../tasks/task-store.js';
 import { inputChannelFor, inputRequired, InputRequiredSignal } from './mrtr.js';
 
-export function listTools(_ctx: RequestContext, engine: Engine): Record<string, unknown> {
-  return { tools: engine.registry.listTools() };
+export function listTools(ctx: RequestContext, engine: Engine): Record<string, unknown> {
+  const tools = engine.registry.listTools();
+  if (!engine.scopesEnforced) return { tools };
+  // Tools the caller may not use are not shown at all.
+  return { tools: tools.filter((tool) => engine.allows(ctx, 'tool', tool.name as string, engine.registry.tools.get(tool.name as string)?.definition.scopes)) };
 }
 
 export function invalidParams(message: string, data?: Record<string, unknown>): McpdError {
@@ -26,6 +29,9 @@ export async function callTool(ctx: RequestContext, engine: Engine): Promise<unk
   if (typeof name !== 'string') throw invalidParams('Invalid params: tools/call needs a tool name');
   const tool = engine.registry.tools.get(name);
   if (!tool) throw invalidParams(`Unknown tool: ${name}`, { name });
+  if (!engine.allows(ctx, 'tool', name, tool.definition.scopes)) {
+    throw engine.permissionDenied('tool', name, engine.requiredScopes('tool', name, tool.definition.scopes));
+  }
   const header = ctx.exchange.header;
   if (ctx.era === 'stateless' && header && tool.paramHeaders.length > 0) {
     checkParamHeaders(tool.paramHeaders, ctx.params.arguments, header);

@@ -4,6 +4,7 @@
  * client POSTs to `/messages?sessionId=…` is answered on that stream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Identity } from '../../api/types.js';
 import type { Engine } from '../../protocol/engine.js';
 import { MessageConnection } from '../connection.js';
 import { BodyTooLarge, readBody } from './body.js';
@@ -19,19 +20,19 @@ export class LegacySseHandler {
     private readonly keepAliveMs: number,
   ) {}
 
-  handle(req: IncomingMessage, res: ServerResponse, path: string, url: string): Promise<void> | void {
-    if (path === '/sse' && req.method === 'GET') return this.open(res);
-    if (path === '/messages' && req.method === 'POST') return this.post(req, res, url);
+  handle(req: IncomingMessage, res: ServerResponse, path: string, url: string, identity?: Identity): Promise<void> | void {
+    if (path === '/sse' && req.method === 'GET') return this.open(res, identity);
+    if (path === '/messages' && req.method === 'POST') return this.post(req, res, url, identity);
     req.resume();
     res.writeHead(405, { allow: path === '/sse' ? 'GET' : 'POST' }).end();
   }
 
-  private open(res: ServerResponse): void {
+  private open(res: ServerResponse, identity: Identity | undefined): void {
     // The connection exists before the stream opens (it may be refused), so it writes through a late-bound slot.
     const slot: { writer?: SseWriter } = {};
     let connection: MessageConnection;
     try {
-      connection = new MessageConnection(this.engine, 'sse', (message) => slot.writer?.event(message));
+      connection = new MessageConnection(this.engine, 'sse', (message) => slot.writer?.event(message), identity);
     } catch {
       return sendJsonError(res, 503, null, { code: -32005, message: 'Too many sessions' }, { 'retry-after': '1' });
     }
@@ -46,10 +47,11 @@ export class LegacySseHandler {
     });
   }
 
-  private async post(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
+  private async post(req: IncomingMessage, res: ServerResponse, url: string, identity: Identity | undefined): Promise<void> {
     const sessionId = new URL(url, 'http://localhost').searchParams.get('sessionId');
     const entry = sessionId === null ? undefined : this.connections.get(sessionId);
-    if (!entry) {
+    // Another caller's session id looks exactly like an unknown one.
+    if (!entry || entry.connection.session.identity?.subject !== identity?.subject) {
       req.resume();
       return sendJsonError(res, 404, null, { code: -32001, message: 'Session not found' });
     }

@@ -4,7 +4,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Identity } from '../../api/types.js';
 import type { Engine } from '../../protocol/engine.js';
+import type { Authenticator, AuthOutcome } from '../../security/auth/authenticator.js';
 import { checkHostOrigin, isLoopbackAddress, loopbackPolicy, publicBindPolicy, type HostOriginPolicy } from '../../security/host-origin.js';
 import { MemoryEventStore, type EventStore } from './event-store.js';
 import { LegacySseHandler } from './legacy-sse.js';
@@ -35,6 +37,8 @@ export interface HttpTransportOptions {
   maxInFlight: number;
   /** Called when a request is refused for overload or drain (for metrics). */
   onRejected?: (reason: 'overload' | 'draining') => void;
+  /** Authentication of every MCP endpoint (Streamable HTTP, legacy SSE, WebSocket); none when absent. */
+  authenticator?: Authenticator;
 }
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -77,6 +81,7 @@ export class HttpTransport {
     this.policy =
       policy === 'off' ? undefined : policy === 'loopback' ? (isLoopbackAddress(this.options.host) ? loopbackPolicy() : publicBindPolicy()) : policy;
     this.streamable = new StreamableHttpHandler(engine, {
+      challenge: this.options.authenticator ? (scopes) => this.options.authenticator!.challenge('insufficient_scope', scopes) : undefined,
       maxBodyBytes: this.options.maxBodyBytes,
       eventStore: this.options.eventStore || undefined,
       sseKeepAliveMs: this.options.sseKeepAliveMs,
@@ -99,9 +104,7 @@ export class HttpTransport {
     const path = query === -1 ? url : url.slice(0, query);
     if (path === this.options.path) {
       if (req.method === 'POST' && !this.admit(req, res)) return;
-      const pending = this.streamable.handle(req, res);
-      if (pending) pending.catch((error) => this.fail(res, error));
-      return;
+      return this.withIdentity(req, res, (identity) => this.streamable.handle(req, res, identity));
     }
     const route = req.method === 'GET' || req.method === 'HEAD' ? this.options.routes.get(path) : undefined;
     if (route) {
@@ -110,12 +113,27 @@ export class HttpTransport {
       return;
     }
     if (this.legacy && (path === '/sse' || path === '/messages')) {
-      const pending = this.legacy.handle(req, res, path, url);
-      if (pending) pending.catch((error) => this.fail(res, error));
-      return;
+      return this.withIdentity(req, res, (identity) => this.legacy!.handle(req, res, path, url, identity));
     }
     req.resume();
     sendJsonError(res, 404, null, { code: -32601, message: `Not Found: ${path}` });
+  }
+
+  /** Authenticates (when configured), then runs `handle` with the caller's identity; refusals answer here. */
+  private withIdentity(req: IncomingMessage, res: ServerResponse, handle: (identity: Identity | undefined) => Promise<void> | void): void {
+    const run = (identity: Identity | undefined) => {
+      const pending = handle(identity);
+      if (pending) pending.catch((error) => this.fail(res, error));
+    };
+    const authenticator = this.options.authenticator;
+    if (!authenticator) return run(undefined);
+    const refuse = (outcome: Extract<AuthOutcome, { ok: false }>) => {
+      req.resume();
+      sendJsonError(res, outcome.status, null, { code: -32001, message: outcome.message, data: { errorCode: 'UNAUTHENTICATED' } }, outcome.headers);
+    };
+    const outcome = authenticator.authenticate(req);
+    if (!(outcome instanceof Promise)) return outcome.ok ? run(outcome.identity) : refuse(outcome);
+    outcome.then((settled) => (settled.ok ? run(settled.identity) : refuse(settled)), (error) => this.fail(res, error));
   }
 
   /**
@@ -182,6 +200,7 @@ export class HttpTransport {
         path: this.options.path,
         policy: this.policy,
         maxPayloadBytes: this.options.maxBodyBytes,
+        authenticator: this.options.authenticator,
       });
     }
     await new Promise<void>((resolve, reject) => {

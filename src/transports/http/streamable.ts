@@ -11,7 +11,7 @@
  * - DELETE: ends a 2025-era session.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Transport } from '../../api/types.js';
+import type { Identity, Transport } from '../../api/types.js';
 import { JsonRpcErrorCode, McpdError, toJsonRpcError, type JsonRpcErrorBody } from '../../chassis/errors.js';
 import type { RequestContext, Exchange } from '../../protocol/context.js';
 import { eraOf, type Engine } from '../../protocol/engine.js';
@@ -26,6 +26,8 @@ import { SseWriter } from './sse.js';
 
 export interface StreamableHttpOptions {
   maxBodyBytes: number;
+  /** The `WWW-Authenticate` value for a caller lacking scopes (403 insufficient_scope). */
+  challenge?: (scopes: readonly string[]) => string;
   /** Where 2025-era SSE events are kept for resumption; undefined disables resumability. */
   eventStore: EventStore | undefined;
   /** Interval of SSE keep-alive comments. */
@@ -70,7 +72,7 @@ function accepts(req: IncomingMessage, type: string): boolean {
 /** The exchange of one POSTed request: JSON until something must be streamed. */
 class PostExchange implements Exchange {
   readonly transport: Transport = 'http';
-  identity = undefined;
+  identity: Identity | undefined = undefined;
   readonly header: HeaderLookup;
   private writer: SseWriter | undefined;
   private stream: LiveStream | undefined;
@@ -154,6 +156,11 @@ class PostExchange implements Exchange {
     const status = this.statusOf(ctx.error);
     const headers = this.sessionHeaders();
     const length = Buffer.byteLength(body);
+    const challenge = this.owner.options.challenge;
+    if (status === 403 && challenge && ctx.error?.code === 'PERMISSION_DENIED') {
+      const scopes = ctx.error.data?.requiredScopes;
+      this.res.setHeader('www-authenticate', challenge(Array.isArray(scopes) ? (scopes as string[]) : []));
+    }
     if (this.newSession && ctx.error) {
       this.owner.engine.sessions.terminate(this.session!.id);
       this.res.writeHead(status, { ...JSON_HEADERS, 'content-length': length });
@@ -174,10 +181,15 @@ export class StreamableHttpHandler {
     readonly options: StreamableHttpOptions,
   ) {}
 
-  /** HTTP sessions only: a legacy-SSE or WebSocket session id is not valid here. */
-  private session(id: string): Session | undefined {
+  /**
+   * HTTP sessions only (a legacy-SSE or WebSocket session id is not valid here),
+   * and only for the identity that created them: another caller's session id
+   * looks exactly like an unknown one.
+   */
+  private session(id: string, identity: Identity | undefined): Session | undefined {
     const session = this.engine.sessions.get(id);
-    return session?.transport === 'http' ? session : undefined;
+    if (session?.transport !== 'http') return undefined;
+    return session.identity?.subject === identity?.subject ? session : undefined;
   }
 
   get openStreams(): number {
@@ -195,21 +207,22 @@ export class StreamableHttpHandler {
     this.liveStreams.delete(stream.id);
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+  /** `identity`: the authenticated caller (undefined when authentication is off). */
+  handle(req: IncomingMessage, res: ServerResponse, identity?: Identity): Promise<void> | void {
     switch (req.method) {
       case 'POST':
-        return this.post(req, res);
+        return this.post(req, res, identity);
       case 'GET':
-        return this.get(req, res);
+        return this.get(req, res, identity);
       case 'DELETE':
-        return this.delete(req, res);
+        return this.delete(req, res, identity);
       default:
         res.writeHead(405, { allow: 'GET, POST, DELETE' });
         res.end();
     }
   }
 
-  private async post(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async post(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): Promise<void> {
     if (!isJsonContentType(req.headers['content-type'])) {
       req.resume();
       return sendJsonError(res, 415, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Unsupported Media Type: Content-Type must be application/json' });
@@ -243,7 +256,7 @@ export class StreamableHttpHandler {
     const sessionId = header('mcp-session-id');
 
     if (message.kind === 'response') {
-      const session = sessionId === undefined ? undefined : this.session(sessionId);
+      const session = sessionId === undefined ? undefined : this.session(sessionId, identity);
       if (!session) return this.sessionNotFound(res, null, sessionId);
       this.engine.handleResponse(session, message.message);
       res.writeHead(202).end();
@@ -256,7 +269,7 @@ export class StreamableHttpHandler {
     if (era === 'sessionful') {
       const id = message.kind === 'request' ? message.message.id : null;
       if (sessionId !== undefined) {
-        session = this.session(sessionId);
+        session = this.session(sessionId, identity);
         if (!session) return this.sessionNotFound(res, id, sessionId);
         if (message.kind === 'request' && message.message.method === 'initialize') {
           return sendJsonError(res, 400, id, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Invalid Request: session is already initialized' });
@@ -269,6 +282,7 @@ export class StreamableHttpHandler {
       } else if (message.kind === 'request' && message.message.method === 'initialize') {
         try {
           session = this.engine.sessions.create('http');
+          session.identity = identity;
           newSession = true;
         } catch (error) {
           const refusal = error as McpdError;
@@ -283,25 +297,25 @@ export class StreamableHttpHandler {
     }
 
     if (message.kind === 'notification') {
-      const exchange = { transport: 'http' as const, session, identity: undefined, header, send: () => {} };
+      const exchange = { transport: 'http' as const, session, identity, header, send: () => {} };
       this.engine.handleNotification(exchange, message.message);
       res.writeHead(202).end();
       return;
     }
-    await this.dispatch(req, res, message.message, era, session, header, newSession);
+    await this.dispatch(res, message.message, era, session, header, newSession, identity);
   }
 
   private async dispatch(
-    req: IncomingMessage,
     res: ServerResponse,
     request: JsonRpcRequest,
     era: Era,
     session: Session | undefined,
     header: HeaderLookup,
     newSession: boolean,
+    identity: Identity | undefined,
   ): Promise<void> {
-    void req;
     const exchange = new PostExchange(this, res, session, era, true, header, newSession);
+    exchange.identity = identity;
     const ctx = await this.engine.handle(exchange, request, era);
     exchange.finish(ctx);
   }
@@ -313,7 +327,7 @@ export class StreamableHttpHandler {
     sendJsonError(res, 404, id, { code: -32001, message: 'Session not found' });
   }
 
-  private get(req: IncomingMessage, res: ServerResponse): void {
+  private get(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): void {
     if (!accepts(req, 'text/event-stream')) {
       return sendJsonError(res, 406, null, { code: JsonRpcErrorCode.INVALID_REQUEST, message: 'Not Acceptable: Accept must list text/event-stream' });
     }
@@ -324,7 +338,7 @@ export class StreamableHttpHandler {
       res.end();
       return;
     }
-    const session = this.session(sessionId);
+    const session = this.session(sessionId, identity);
     if (!session) return this.sessionNotFound(res, null, sessionId);
     session.touch();
     const lastEventId = header('last-event-id');
@@ -385,14 +399,14 @@ export class StreamableHttpHandler {
     }
   }
 
-  private delete(req: IncomingMessage, res: ServerResponse): void {
+  private delete(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): void {
     const sessionId = headerLookup(req)('mcp-session-id');
     if (sessionId === undefined) {
       res.writeHead(405, { allow: 'POST' });
       res.end();
       return;
     }
-    if (!this.session(sessionId) || !this.engine.sessions.terminate(sessionId)) return this.sessionNotFound(res, null, sessionId);
+    if (!this.session(sessionId, identity) || !this.engine.sessions.terminate(sessionId)) return this.sessionNotFound(res, null, sessionId);
     res.writeHead(200).end();
   }
 
