@@ -118,7 +118,7 @@ describe('API keys', () => {
 
   test('the protected-resource metadata (RFC 9728)', T, async () => {
     const response = await fetch(`${app.origin}/.well-known/oauth-protected-resource/mcp`);
-    const body = await response.json();
+    const body = (await response.json()) as { resource: string; scopes_supported: string[] };
     assert.equal(body.resource, app.url);
     assert.deepEqual(body.scopes_supported, ['tools', 'admin']);
   });
