@@ -21,6 +21,8 @@ import { MemoryEventStore } from '../transports/http/event-store.js';
 import type { HttpTransport, RouteHandler } from '../transports/http/server.js';
 import { loopbackPolicy, isLoopbackAddress, publicBindPolicy } from '../security/host-origin.js';
 import { Authenticator } from '../security/auth/authenticator.js';
+import { RateLimiter } from '../security/rate-limit.js';
+import { rateLimitMiddleware } from '../security/rate-limit-middleware.js';
 import { VERSION } from '../version.js';
 
 export interface McpdOptions {
@@ -103,6 +105,33 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
   server.use(instrumentationMiddleware(observers, new Deadlines(config.lifecycle.requestTimeoutMs)));
   // Making the span the active one needs a wrapping middleware (context.with around the handler).
   if (config.tracing.enabled && config.tracing.asyncContext) server.use(tracingMiddleware(tracerSource));
+  const limiter: { current: RateLimiter | undefined } = { current: undefined };
+  if (config.rateLimit.enabled) {
+    let lastStoreErrorLog = 0;
+    lifecycle.register({
+      name: 'rate-limit',
+      start: async () => {
+        limiter.current = await RateLimiter.create(config.rateLimit, {
+          onStoreError: (error) => {
+            metrics?.rateLimitStoreErrors.inc();
+            // Logged at most every 30 s: an unreachable Redis must not flood the log.
+            if (Date.now() - lastStoreErrorLog > 30_000) {
+              lastStoreErrorLog = Date.now();
+              logger.warn({ err: error, policy: config.rateLimit.onStoreFailure }, 'rate-limit store unavailable');
+            }
+          },
+        });
+      },
+      stop: () => limiter.current?.close(),
+    });
+    server.use(
+      rateLimitMiddleware(limiter, (decision) => {
+        if (!metrics) return;
+        const outcome = decision.allowed ? 'allowed' : decision.reason;
+        metrics.rateLimitDecisions.series$(outcome, () => ({ outcome })).value++;
+      }),
+    );
+  }
 
   server.resource({
     uri: 'health://status',
@@ -244,6 +273,7 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
               : publicBindPolicy(settings.allowedOrigins),
           routes,
           authenticator,
+          trustedProxies: settings.trustedProxies,
           maxInFlight: config.lifecycle.maxInFlight,
           onRejected: () => metrics?.overloadRejections.inc(),
         });

@@ -42,6 +42,8 @@ export interface Metrics {
   readonly streams: Gauge;
   readonly tasks: Gauge;
   readonly overloadRejections: Counter;
+  readonly rateLimitDecisions: FastCounter;
+  readonly rateLimitStoreErrors: Counter;
   readonly eventLoopLag: Gauge;
   render(): Promise<string>;
   stop(): void;
@@ -101,6 +103,13 @@ export function createMetrics(options: { processMetrics: boolean; samplers: Metr
     help: 'Requests refused with 503 because the in-flight cap was reached or the server was draining.',
     registers: [registry],
   });
+  const rateLimitDecisions = new FastCounter('mcp_rate_limit_decisions_total', 'Rate-limit decisions by outcome (allowed, limited, store_unavailable).');
+  registry.registerMetric(rateLimitDecisions as never);
+  const rateLimitStoreErrors = new Counter({
+    name: 'mcp_rate_limit_store_errors_total',
+    help: 'Failures to reach the shared rate-limit store (Redis); the failure policy applied instead.',
+    registers: [registry],
+  });
   const eventLoopLag: Gauge = new Gauge({
     name: 'mcp_event_loop_lag_seconds',
     help: 'Event-loop delay, p99 since the previous scrape.',
@@ -118,6 +127,8 @@ export function createMetrics(options: { processMetrics: boolean; samplers: Metr
     streams,
     tasks,
     overloadRejections,
+    rateLimitDecisions,
+    rateLimitStoreErrors,
     eventLoopLag,
     render: () => registry.metrics(),
     stop: () => registry.clear(),

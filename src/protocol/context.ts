@@ -19,6 +19,8 @@ export interface Exchange {
   /** The 2025-era session, when the request belongs to one. */
   readonly session: Session | undefined;
   identity: Identity | undefined;
+  /** The caller's network address (HTTP, WebSocket), for per-address limits of anonymous callers. */
+  readonly clientAddress?: string;
   /** Reads an HTTP request header by lower-case name (HTTP transports only). */
   readonly header: HeaderLookup | undefined;
   /**

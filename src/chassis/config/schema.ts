@@ -34,6 +34,10 @@ export const httpSection = z
     allowedOrigins: z.array(z.string()).default([]).describe('Browser origins allowed to call the server (scheme://host[:port]).'),
     sseKeepAliveMs: positiveMs.default(15_000).describe('Interval of SSE keep-alive comments.'),
     sseRetryMs: positiveMs.default(1_000).describe('`retry` hint sent with SSE priming events (reconnect delay).'),
+    trustedProxies: z
+      .array(z.string())
+      .default([])
+      .describe('Addresses or CIDRs of proxies whose X-Forwarded-For is believed (client address for rate limits); from anyone else the header is ignored.'),
   })
   .prefault({});
 
@@ -164,6 +168,26 @@ export const authSection = z
   })
   .prefault({});
 
+const budget = z.strictObject({
+  points: z.number().int().positive().describe('Calls allowed per window.'),
+  durationSec: z.number().int().positive().describe('Window length in seconds.'),
+});
+
+export const rateLimitSection = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Limit calls per caller (identity, or client address when anonymous).'),
+    points: z.number().int().positive().default(600).describe('Requests per caller per window.'),
+    durationSec: z.number().int().positive().default(60).describe('Window length in seconds.'),
+    burst: z.number().int().min(0).default(100).describe('Extra requests allowed in a burst once the window budget is spent.'),
+    burstDurationSec: z.number().int().positive().default(60).describe('Window over which the burst allowance refills.'),
+    perTool: z.record(z.string(), budget).default({}).describe('Additional budgets per tool name (per caller).'),
+    store: z.enum(['memory', 'redis']).default('memory').describe('Where budgets live: this process, or Redis shared by every replica.'),
+    redisUrl: z.string().optional().describe('SECRET (env or file only). Redis URL for store redis (may carry a password).'),
+    onStoreFailure: z.enum(['open', 'closed']).default('open').describe('When Redis is unreachable: `open` (a local in-memory budget applies) or `closed` (refuse).'),
+    keyPrefix: z.string().default('mcpd:rl').describe('Prefix of the Redis keys.'),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   environment: z.string().default('development').describe('Environment name: selects config/<environment>.yaml.'),
   server: serverSection,
@@ -178,10 +202,11 @@ export const configSchema = z.strictObject({
   lifecycle: lifecycleSection,
   health: healthSection,
   auth: authSection,
+  rateLimit: rateLimitSection,
 });
 
 export type McpdConfig = z.output<typeof configSchema>;
 export type McpdConfigInput = z.input<typeof configSchema>;
 
 /** Keys that hold secrets: accepted only from the environment or a file, always redacted. */
-export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys'];
+export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl'];

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Identity } from '../../api/types.js';
 import type { Engine } from '../../protocol/engine.js';
 import type { Authenticator, AuthOutcome } from '../../security/auth/authenticator.js';
+import { clientAddress, parseTrustedProxies } from '../../security/client-address.js';
 import { checkHostOrigin, isLoopbackAddress, loopbackPolicy, publicBindPolicy, type HostOriginPolicy } from '../../security/host-origin.js';
 import { MemoryEventStore, type EventStore } from './event-store.js';
 import { LegacySseHandler } from './legacy-sse.js';
@@ -39,6 +40,8 @@ export interface HttpTransportOptions {
   onRejected?: (reason: 'overload' | 'draining') => void;
   /** Authentication of every MCP endpoint (Streamable HTTP, legacy SSE, WebSocket); none when absent. */
   authenticator?: Authenticator;
+  /** Proxies whose X-Forwarded-For is believed for the client address. */
+  trustedProxies: readonly string[];
 }
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -56,6 +59,7 @@ export const DEFAULT_HTTP_OPTIONS: HttpTransportOptions = {
   websocket: true,
   routes: new Map(),
   maxInFlight: Number.POSITIVE_INFINITY,
+  trustedProxies: [],
 };
 
 export class HttpTransport {
@@ -80,7 +84,9 @@ export class HttpTransport {
     // Origin-only checks elsewhere (a browser page must never reach the server unless allowed).
     this.policy =
       policy === 'off' ? undefined : policy === 'loopback' ? (isLoopbackAddress(this.options.host) ? loopbackPolicy() : publicBindPolicy()) : policy;
+    const proxies = parseTrustedProxies(this.options.trustedProxies);
     this.streamable = new StreamableHttpHandler(engine, {
+      clientAddressOf: (req) => clientAddress(req, proxies),
       challenge: this.options.authenticator ? (scopes) => this.options.authenticator!.challenge('insufficient_scope', scopes) : undefined,
       maxBodyBytes: this.options.maxBodyBytes,
       eventStore: this.options.eventStore || undefined,

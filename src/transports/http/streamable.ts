@@ -26,6 +26,8 @@ import { SseWriter } from './sse.js';
 
 export interface StreamableHttpOptions {
   maxBodyBytes: number;
+  /** The caller's address (trusted-proxy aware); read only when something asks. */
+  clientAddressOf?: (req: IncomingMessage) => string | undefined;
   /** The `WWW-Authenticate` value for a caller lacking scopes (403 insufficient_scope). */
   challenge?: (scopes: readonly string[]) => string;
   /** Where 2025-era SSE events are kept for resumption; undefined disables resumability. */
@@ -96,6 +98,10 @@ class PostExchange implements Exchange {
     this.ctx = ctx;
   }
 
+  get clientAddress(): string | undefined {
+    return this.owner.options.clientAddressOf?.(this.res.req) ?? this.res.req.socket.remoteAddress;
+  }
+
   private onClose(): void {
     if (this.done) return;
     // 2026: a dropped stream is the client's cancellation. 2025: the request goes on (resumable).
@@ -156,6 +162,8 @@ class PostExchange implements Exchange {
     const status = this.statusOf(ctx.error);
     const headers = this.sessionHeaders();
     const length = Buffer.byteLength(body);
+    const retryAfterMs = ctx.error?.retryAfterMs;
+    if (retryAfterMs !== undefined && (status === 429 || status === 503)) this.res.setHeader('retry-after', String(Math.ceil(retryAfterMs / 1000)));
     const challenge = this.owner.options.challenge;
     if (status === 403 && challenge && ctx.error?.code === 'PERMISSION_DENIED') {
       const scopes = ctx.error.data?.requiredScopes;
