@@ -15,6 +15,19 @@ interface MetricValue {
   metricName?: string;
 }
 
+/** Series by label key: each distinct label set is built once, then found by its key. */
+class SeriesTable<State> {
+  readonly entries = new Map<string, { labels: Labels; state: State }>();
+
+  constructor(private readonly create: () => State) {}
+
+  get(key: string, labels: () => Labels): State {
+    let entry = this.entries.get(key);
+    if (!entry) this.entries.set(key, (entry = { labels: labels(), state: this.create() }));
+    return entry.state;
+  }
+}
+
 export interface CounterSeries {
   value: number;
 }
@@ -22,7 +35,7 @@ export interface CounterSeries {
 export class FastCounter {
   readonly type = 'counter';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, { labels: Labels; state: CounterSeries }>();
+  private readonly series = new SeriesTable<CounterSeries>(() => ({ value: 0 }));
 
   constructor(
     readonly name: string,
@@ -31,19 +44,17 @@ export class FastCounter {
 
   /** The series for `key`, created from `labels()` the first time. */
   series$(key: string, labels: () => Labels): CounterSeries {
-    let entry = this.series.get(key);
-    if (!entry) this.series.set(key, (entry = { labels: labels(), state: { value: 0 } }));
-    return entry.state;
+    return this.series.get(key, labels);
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     const values: MetricValue[] = [];
-    for (const { labels, state } of this.series.values()) values.push({ labels, value: state.value });
+    for (const { labels, state } of this.series.entries.values()) values.push({ labels, value: state.value });
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
   reset(): void {
-    this.series.clear();
+    this.series.entries.clear();
   }
 }
 
@@ -56,18 +67,18 @@ export interface HistogramSeries {
 export class FastHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, { labels: Labels; state: HistogramSeries }>();
+  private readonly series: SeriesTable<HistogramSeries>;
 
   constructor(
     readonly name: string,
     readonly help: string,
     private readonly buckets: readonly number[],
-  ) {}
+  ) {
+    this.series = new SeriesTable(() => ({ counts: new Float64Array(buckets.length), sum: 0, count: 0 }));
+  }
 
   series$(key: string, labels: () => Labels): HistogramSeries {
-    let entry = this.series.get(key);
-    if (!entry) this.series.set(key, (entry = { labels: labels(), state: { counts: new Float64Array(this.buckets.length), sum: 0, count: 0 } }));
-    return entry.state;
+    return this.series.get(key, labels);
   }
 
   observe(series: HistogramSeries, value: number): void {
@@ -84,7 +95,7 @@ export class FastHistogram {
 
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     const values: MetricValue[] = [];
-    for (const { labels, state } of this.series.values()) {
+    for (const { labels, state } of this.series.entries.values()) {
       let cumulative = 0;
       for (let i = 0; i < this.buckets.length; i++) {
         cumulative += state.counts[i]!;
@@ -98,6 +109,6 @@ export class FastHistogram {
   }
 
   reset(): void {
-    this.series.clear();
+    this.series.entries.clear();
   }
 }

@@ -474,6 +474,18 @@ describe('2025 standalone GET stream: resumption after the event store evicted i
   });
 });
 
+/** Opens a legacy HTTP+SSE session on the fixture: its base URL, its stream and its session id. */
+async function openLegacySession(running: RunningServer): Promise<{ base: string; legacy: OpenSse; legacyId: string }> {
+  const base = running.url.replace(/\/mcp$/, '');
+  const legacy = await openSse(`${base}/sse`, {});
+  assert.equal(legacy.status, 200);
+  const endpoint = await legacy.next();
+  assert.equal(endpoint?.event, 'endpoint');
+  const match = /^\/messages\?sessionId=(.+)$/.exec(endpoint!.data);
+  assert.ok(match, endpoint!.data);
+  return { base, legacy, legacyId: match[1]! };
+}
+
 describe('legacy HTTP+SSE session ids are not Streamable HTTP sessions', () => {
   let running: RunningServer;
   let base: string;
@@ -482,14 +494,7 @@ describe('legacy HTTP+SSE session ids are not Streamable HTTP sessions', () => {
 
   before(async () => {
     running = await startFixture();
-    base = running.url.replace(/\/mcp$/, '');
-    legacy = await openSse(`${base}/sse`, {});
-    assert.equal(legacy.status, 200);
-    const endpoint = await legacy.next();
-    assert.equal(endpoint?.event, 'endpoint');
-    const match = /^\/messages\?sessionId=(.+)$/.exec(endpoint!.data);
-    assert.ok(match, endpoint!.data);
-    legacyId = match[1]!;
+    ({ base, legacy, legacyId } = await openLegacySession(running));
   });
 
   after(async () => {
@@ -536,10 +541,7 @@ describe('Content-Type: the media type must be application/json itself', () => {
 
   before(async () => {
     running = await startFixture();
-    base = running.url.replace(/\/mcp$/, '');
-    legacy = await openSse(`${base}/sse`, {});
-    const endpoint = await legacy.next();
-    legacyId = /sessionId=(.+)$/.exec(endpoint!.data)![1]!;
+    ({ base, legacy, legacyId } = await openLegacySession(running));
   });
 
   after(async () => {
