@@ -34,11 +34,12 @@ export function callBody(style, id, text = ECHO_TEXT) {
   return prefix + id + suffix;
 }
 
-export function callHeaders(style, sessionId) {
+/** `extra`: headers every request carries (the credential of the auth scenarios). */
+export function callHeaders(style, sessionId, extra = {}) {
   if (style === 'stateless') {
-    return { ...BASE_HEADERS, 'mcp-protocol-version': STATELESS_VERSION, 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+    return { ...BASE_HEADERS, 'mcp-protocol-version': STATELESS_VERSION, 'mcp-method': 'tools/call', 'mcp-name': 'echo', ...extra };
   }
-  return { ...BASE_HEADERS, 'mcp-protocol-version': SESSION_VERSION, 'mcp-session-id': sessionId };
+  return { ...BASE_HEADERS, 'mcp-protocol-version': SESSION_VERSION, 'mcp-session-id': sessionId, ...extra };
 }
 
 export const INITIALIZE_BODY = JSON.stringify({
@@ -78,23 +79,23 @@ export function parseRpc(text) {
 }
 
 /** Opens a 2025-11-25 session (initialize + notifications/initialized); returns the session id. */
-export async function openSession(url, agent) {
-  const init = await post(url, BASE_HEADERS, INITIALIZE_BODY, agent);
+export async function openSession(url, agent, extra = {}) {
+  const init = await post(url, { ...BASE_HEADERS, ...extra }, INITIALIZE_BODY, agent);
   if (init.status !== 200) throw new Error(`initialize: HTTP ${init.status} ${init.text.slice(0, 200)}`);
   const sid = init.headers['mcp-session-id'];
   if (!sid) throw new Error('initialize: no Mcp-Session-Id header');
   const msg = parseRpc(init.text);
   if (msg.result?.protocolVersion !== SESSION_VERSION) throw new Error(`initialize: unexpected result ${init.text.slice(0, 200)}`);
-  const ack = await post(url, { ...BASE_HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': SESSION_VERSION }, INITIALIZED_BODY, agent);
+  const ack = await post(url, { ...BASE_HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': SESSION_VERSION, ...extra }, INITIALIZED_BODY, agent);
   if (ack.status !== 202 && ack.status !== 200 && ack.status !== 204) throw new Error(`initialized: HTTP ${ack.status} ${ack.text.slice(0, 200)}`);
   return sid;
 }
 
 /** Sends one tools/call and throws unless it is a correct echo result. */
-export async function verifyEcho(url, style, sessionId, agent) {
+export async function verifyEcho(url, style, sessionId, agent, extra = {}) {
   const text = `${ECHO_TEXT} #${Math.random().toString(36).slice(2)}`;
   const id = 4242;
-  const r = await post(url, callHeaders(style, sessionId), callBody(style, id, text), agent);
+  const r = await post(url, callHeaders(style, sessionId, extra), callBody(style, id, text), agent);
   if (r.status !== 200) throw new Error(`tools/call: HTTP ${r.status} ${r.text.slice(0, 300)}`);
   const msg = parseRpc(r.text);
   const ok = msg.jsonrpc === '2.0' && msg.id === id && !msg.error && msg.result?.isError !== true &&

@@ -16,12 +16,15 @@
 //   BENCH_SESSION_REPEATS  session-memory runs per server; the median is reported (default 3)
 //   BENCH_STDIO_RUNS     cold starts per stdio server (default 20)
 //   BENCH_ONLY           comma list of sections to run: throughput,sessions,leak,stdio (default all)
+//   BENCH_SERVERS        comma list of throughput servers (default all): bare,mcpd,chassis,chassisApiKey,chassisJwt,sdk
 // Results: printed, and written to .bench/results.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { createHash, randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import {
   callBodyParts, callHeaders, ECHO_TEXT, freePort, HOST, openSession, SESSION_VERSION, verifyEcho, waitForPort,
 } from './lib.mjs';
@@ -48,12 +51,48 @@ const CONFIG = {
   only: (process.env.BENCH_ONLY ?? 'throughput,sessions,leak,stdio').split(',').map((s) => s.trim()).filter(Boolean),
 };
 
-const SERVERS = {
+// The access-control scenarios: the chassis server with authentication and the in-memory rate limiter on
+// (a budget no run exhausts, so every request is counted and allowed). The JWT is verified once, then served
+// from the verified-token cache; the API key is hashed and compared on every request.
+const API_KEY = `mcpd_${randomBytes(32).toString('base64url')}`;
+const JWT_AUDIENCE = 'urn:mcpd:bench';
+const jwtKeys = await generateKeyPair('ES256', { extractable: true });
+const JWT = await new SignJWT({ scope: 'tools' })
+  .setProtectedHeader({ alg: 'ES256' }).setSubject('bench').setAudience(JWT_AUDIENCE).setIssuedAt().setExpirationTime('2h')
+  .sign(jwtKeys.privateKey);
+const LIMITER_ENV = { MCPD_RATE_LIMIT__ENABLED: 'true', MCPD_RATE_LIMIT__POINTS: '1000000000', MCPD_RATE_LIMIT__STORE: 'memory' };
+
+const ALL_SERVERS = {
   bare: { label: 'bare node:http', file: `${BENCH}bare-echo-server.mjs` },
   mcpd: { label: 'mcpd', file: `${ROOT}dist/bin/echo-server.js` },
   chassis: { label: 'mcpd + chassis', file: `${ROOT}dist/bin/echo-chassis-server.js` },
+  chassisApiKey: {
+    label: 'chassis + API key + limiter',
+    file: `${ROOT}dist/bin/echo-chassis-server.js`,
+    env: {
+      ...LIMITER_ENV,
+      MCPD_AUTH__MODE: 'apiKey',
+      MCPD_AUTH__API_KEYS: JSON.stringify([{ name: 'bench', sha256: createHash('sha256').update(API_KEY).digest('hex'), scopes: ['tools'] }]),
+    },
+    headers: { authorization: `Bearer ${API_KEY}` },
+  },
+  chassisJwt: {
+    label: 'chassis + JWT + limiter',
+    file: `${ROOT}dist/bin/echo-chassis-server.js`,
+    env: {
+      ...LIMITER_ENV,
+      MCPD_AUTH__MODE: 'jwt',
+      MCPD_AUTH__JWT__PUBLIC_KEYS: JSON.stringify([await exportSPKI(jwtKeys.publicKey)]),
+      MCPD_AUTH__JWT__AUDIENCE: JWT_AUDIENCE,
+      MCPD_AUTH__JWT__ALGORITHMS: '["ES256"]',
+    },
+    headers: { authorization: `Bearer ${JWT}` },
+  },
   sdk: { label: 'SDK v2', file: `${BENCH}sdk-echo-server.mjs` },
 };
+const SERVERS = Object.fromEntries(
+  Object.entries(ALL_SERVERS).filter(([key]) => !process.env.BENCH_SERVERS || process.env.BENCH_SERVERS.split(',').map((s) => s.trim()).includes(key)),
+);
 const STYLES = {
   stateless: '2026-07-28 stateless',
   session: `${SESSION_VERSION} session`,
@@ -105,9 +144,9 @@ function tail(stream, max = 4000) {
 
 async function spawnHttpServer(key) {
   const port = await freePort();
-  const child = track(spawn(process.execPath, [SERVERS[key].file], {
+  const child = track(spawn(process.execPath, [ALL_SERVERS[key].file], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, ...ALL_SERVERS[key].env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   }), key);
   const stderr = tail(child.stderr);
@@ -149,7 +188,7 @@ function rssSampler(pid, everyMs = 200) {
 
 // ---------------------------------------------------------------- load generation
 /** An autocannon run of tools/call echo; unique JSON-RPC id per request, every body verified. */
-function cannon(url, style, sessionId, durationSec) {
+function cannon(url, style, sessionId, durationSec, extraHeaders) {
   const { prefix, suffix } = callBodyParts(style);
   const expected = `"text":"${ECHO_TEXT}"`;
   let id = 0;
@@ -160,7 +199,7 @@ function cannon(url, style, sessionId, durationSec) {
     duration: durationSec,
     pipelining: 1,
     timeout: 10,
-    headers: callHeaders(style, sessionId),
+    headers: callHeaders(style, sessionId, extraHeaders),
     verifyBody: (body) => body.includes(expected) && !body.includes('"error"') && !body.includes('"isError":true'),
     requests: [{ setupRequest: (req) => { req.body = prefix + (++id) + suffix; return req; } }],
   });
@@ -198,7 +237,7 @@ const percentile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length
 
 /** One measured slice; appends per-second request counts and per-response latencies to `acc`. */
 async function measureSlice(srv, style, acc) {
-  const inst = cannon(srv.url, style, srv.sessionId, CONFIG.sliceSec);
+  const inst = cannon(srv.url, style, srv.sessionId, CONFIG.sliceSec, srv.headers);
   const ticks = [];
   inst.on('tick', (t) => ticks.push(t.counter));
   inst.on('response', (_client, _status, _bytes, ms) => acc.latencies.push(ms));
@@ -227,13 +266,14 @@ async function benchThroughput(results) {
           const srv = await spawnHttpServer(key);
           live.push(srv);
           srv.entry = entry;
-          srv.sessionId = style === 'session' ? await openSession(srv.url) : undefined;
-          await verifyEcho(srv.url, style, srv.sessionId); // correctness gate before any timing
+          srv.headers = SERVERS[key].headers ?? {};
+          srv.sessionId = style === 'session' ? await openSession(srv.url, undefined, srv.headers) : undefined;
+          await verifyEcho(srv.url, style, srv.sessionId, undefined, srv.headers); // correctness gate before any timing
           entry.idleRss = procStatus(srv.child.pid)?.rss;
           srv.sampler = rssSampler(srv.child.pid);
           srv.acc = { perSecond: [], latencies: [], requests: 0, seconds: 0, non2xx: 0, errors: 0, timeouts: 0, mismatches: 0, resets: 0, statusCodes: {} };
           step(`${name}: warm-up ${CONFIG.warmup}s`);
-          const warm = await cannon(srv.url, style, srv.sessionId, CONFIG.warmup);
+          const warm = await cannon(srv.url, style, srv.sessionId, CONFIG.warmup, srv.headers);
           entry.warmup = { requests: warm.requests.total, non2xx: warm.non2xx, errors: warm.errors + warm.timeouts, mismatches: warm.mismatches };
         } catch (err) {
           entry.error = String(err?.stack ?? err);
@@ -261,7 +301,7 @@ async function benchThroughput(results) {
         const a = srv.acc;
         const mem = srv.sampler.stop();
         try {
-          await verifyEcho(srv.url, style, srv.sessionId); // still correct after the load
+          await verifyEcho(srv.url, style, srv.sessionId, undefined, srv.headers); // still correct after the load
         } catch (err) {
           e.error ??= `post-load check failed: ${err?.message ?? err}`;
         }
@@ -326,6 +366,8 @@ async function benchThroughput(results) {
       peakRss_mcpd_over_sdk: ratio(m, s, (e) => e.peakRss),
       reqPerSecMedian_chassis_over_mcpd: ratio(c, m, (e) => e.reqPerSecMedian),
       reqPerSecMedian_chassis_over_sdk: ratio(c, s, (e) => e.reqPerSecMedian),
+      reqPerSecMedian_apiKey_over_chassis: ratio(get('chassisApiKey'), c, (e) => e.reqPerSecMedian),
+      reqPerSecMedian_jwt_over_chassis: ratio(get('chassisJwt'), c, (e) => e.reqPerSecMedian),
     });
   }
   results.throughput.ratios = ratios;
@@ -334,6 +376,9 @@ async function benchThroughput(results) {
     ratios.map((r) => [STYLES[r.style], '', fmt.x(r.reqPerSecMedian_mcpd_over_sdk), fmt.pct(r.reqPerSecMedian_mcpd_over_bare),
       fmt.x(r.reqPerSecMean_mcpd_over_sdk), fmt.pct(r.reqPerSecMean_mcpd_over_bare), fmt.x(r.p50_mcpd_over_sdk), fmt.x(r.p99_mcpd_over_sdk),
       fmt.x(r.p50_mcpd_over_bare), fmt.x(r.peakRss_mcpd_over_sdk), fmt.pct(r.reqPerSecMedian_chassis_over_mcpd), fmt.x(r.reqPerSecMedian_chassis_over_sdk)])));
+  log('\nAccess control (req/s median over the plain chassis; bars: API key + limiter >= 85 %, JWT + limiter >= 75 %):');
+  log(table(['style', '', 'API key + limiter / chassis', 'JWT + limiter / chassis'],
+    ratios.map((r) => [STYLES[r.style], '', fmt.pct(r.reqPerSecMedian_apiKey_over_chassis), fmt.pct(r.reqPerSecMedian_jwt_over_chassis)])));
 }
 
 // ---------------------------------------------------------------- 2. retained memory per session

@@ -22,6 +22,9 @@ import type { HttpTransport, RouteHandler } from '../transports/http/server.js';
 import { loopbackPolicy, isLoopbackAddress, publicBindPolicy } from '../security/host-origin.js';
 import { Authenticator } from '../security/auth/authenticator.js';
 import { RateLimiter } from '../security/rate-limit.js';
+import { auditObserver, fileAuditSink, logAuditSink, type AuditSink } from '../security/audit.js';
+import { McpdError } from '../chassis/errors.js';
+import type { Identity } from '../api/types.js';
 import { rateLimitMiddleware } from '../security/rate-limit-middleware.js';
 import { VERSION } from '../version.js';
 
@@ -33,6 +36,8 @@ export interface McpdOptions {
   register?: (server: McpServer) => void;
   /** stdio streams (tests). */
   stdio?: Parameters<McpServer['serveStdio']>[0];
+  /** Extra audit sinks (besides the log stream and `audit.file`). */
+  auditSinks?: readonly AuditSink[];
 }
 
 export interface Mcpd {
@@ -57,8 +62,8 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd {
   const transport = options.transport ?? config.server.transport;
-  const { logger, access } = options.logger
-    ? { logger: options.logger, access: options.logger }
+  const { logger, access, audit } = options.logger
+    ? { logger: options.logger, access: options.logger, audit: options.logger }
     : createLoggers(config.logging, { stdio: transport === 'stdio' });
   const server = new McpServer({
     name: config.server.name,
@@ -98,8 +103,15 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
   // (log, traces, metrics) and finished in reverse, under the request deadline.
   const tracerSource = globalTracerSource();
   const observers: RequestObserver<any>[] = [
-    requestLogObserver(logger, access, (tool) => engine.registry.tools.get(tool)?.definition.sensitive, [...ALWAYS_REDACTED, ...config.logging.redact]),
+    requestLogObserver(logger, access, (tool) => sensitiveFieldsOf(tool), [...ALWAYS_REDACTED, ...config.logging.redact]),
   ];
+  const sensitiveFieldsOf = (tool: string) => engine.registry.tools.get(tool)?.definition.sensitive;
+  if (config.audit.enabled) {
+    const sinks: AuditSink[] = [logAuditSink(audit), ...(options.auditSinks ?? [])];
+    if (config.audit.file) sinks.push(fileAuditSink(config.audit.file));
+    observers.push(auditObserver(sinks, sensitiveFieldsOf));
+    lifecycle.register({ name: 'audit', stop: async () => void (await Promise.all(sinks.map((sink) => sink.close?.()))) });
+  }
   if (config.tracing.enabled && !config.tracing.asyncContext) observers.push(tracingObserver(tracerSource));
   if (metrics) observers.push(metricsObserver(metrics, engine.registry));
   server.use(instrumentationMiddleware(observers, new Deadlines(config.lifecycle.requestTimeoutMs)));
@@ -200,11 +212,44 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
     });
   }
 
+  const settings = config.http;
+  const auth = config.auth;
+  const authenticator =
+    auth.mode === 'none'
+      ? undefined
+      : new Authenticator({
+          mode: auth.mode,
+          apiKeys: auth.apiKeys,
+          resource: () => auth.resource ?? http?.url ?? `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}${settings.path}`,
+          resourcePath: auth.resource ? new URL(auth.resource).pathname : settings.path,
+          authorizationServers: auth.authorizationServers,
+          scopesSupported: auth.scopesSupported,
+          jwt: auth.jwt,
+        });
+
   if (transport === 'stdio') {
+    let stdioIdentity: Identity | undefined;
+    lifecycle.register({
+      name: 'stdio-auth',
+      start: async () => {
+        stdioIdentity = await resolveStdioIdentity(config.auth, authenticator);
+        if (stdioIdentity) logger.info({ identity: stdioIdentity.subject, auth_method: stdioIdentity.method }, 'stdio caller authenticated by token');
+      },
+    });
+    if (config.auth.stdioToken && config.auth.mode === 'jwt') {
+      server.use((_ctx, next) => {
+        // A JWT's expiry still applies on a long-lived stdio connection.
+        const exp = stdioIdentity?.claims?.exp;
+        if (typeof exp === 'number' && Date.now() > (exp + config.auth.jwt.clockToleranceSec) * 1000) {
+          throw new McpdError('UNAUTHENTICATED', 'The stdio token (MCPD_AUTH__STDIO_TOKEN) has expired; restart with a fresh one');
+        }
+        return next();
+      });
+    }
     lifecycle.register({
       name: 'stdio',
       start: () => {
-        const served = server.serveStdio(options.stdio);
+        const served = server.serveStdio({ ...options.stdio, identity: options.stdio?.identity ?? stdioIdentity });
         void served.closed.then(() => logger.info('stdin closed'));
       },
       stop: () => server.close(),
@@ -223,20 +268,6 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
         res.end(body);
       });
     }
-    const settings = config.http;
-    const auth = config.auth;
-    const authenticator =
-      auth.mode === 'none'
-        ? undefined
-        : new Authenticator({
-            mode: auth.mode,
-            apiKeys: auth.apiKeys,
-            resource: () => auth.resource ?? http?.url ?? `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}${settings.path}`,
-            resourcePath: auth.resource ? new URL(auth.resource).pathname : settings.path,
-            authorizationServers: auth.authorizationServers,
-            scopesSupported: auth.scopesSupported,
-            jwt: auth.jwt,
-          });
     if (authenticator) {
       const metadata = (_req: IncomingMessage, res: ServerResponse) => json(res, 200, authenticator.metadata());
       routes.set(authenticator.metadataPath, metadata);
@@ -261,6 +292,11 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
           port: settings.port,
           path: settings.path,
           maxBodyBytes: settings.maxBodyBytes,
+          maxHeaderBytes: settings.maxHeaderBytes,
+          headersTimeoutMs: settings.headersTimeoutMs,
+          maxConnectionsPerIp: settings.maxConnectionsPerIp,
+          corsOrigins: settings.allowedOrigins,
+          corsMaxAgeSec: settings.corsMaxAgeSec,
           legacySse: settings.legacySse,
           websocket: settings.websocket,
           sseKeepAliveMs: settings.sseKeepAliveMs,
@@ -275,11 +311,29 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
           authenticator,
           trustedProxies: settings.trustedProxies,
           maxInFlight: config.lifecycle.maxInFlight,
-          onRejected: () => metrics?.overloadRejections.inc(),
+          onRejected: (reason) => metrics?.overloadRejections.inc({ reason }),
         });
       },
       stop: () => server.close(),
     });
   }
   return mcpd;
+}
+
+/**
+ * The stdio caller: trusted (undefined: the local identity with every scope)
+ * unless a token is given or required; a given token must verify and its
+ * identity then applies. Fails start-up with a clear reason otherwise.
+ */
+async function resolveStdioIdentity(auth: McpdConfig['auth'], authenticator: Authenticator | undefined): Promise<Identity | undefined> {
+  const token = auth.stdioToken;
+  if (token === undefined || token === '') {
+    if (auth.stdio === 'token') throw new Error('auth.stdio is token: set MCPD_AUTH__STDIO_TOKEN to an API key or JWT in the environment that launches mcpd');
+    return undefined;
+  }
+  if (!authenticator) throw new Error('auth.stdioToken is set but auth.mode is none: choose apiKey or jwt so the token can be verified');
+  await authenticator.ready();
+  const identity = await authenticator.verifyCredential(token);
+  if (!identity) throw new Error('MCPD_AUTH__STDIO_TOKEN was refused: not a configured API key, or an invalid or expired JWT');
+  return identity;
 }

@@ -31,6 +31,8 @@ export const ALWAYS_REDACTED = [
   'config.protocol.requestStateSecret',
 ];
 
+const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 export interface LoggerOptions {
   /** stdio transport: stdout is the protocol channel. */
   stdio: boolean;
@@ -53,6 +55,12 @@ export interface Loggers {
    * its lines are built only from fields mcpd controls (ids, method, tool, timing).
    */
   access: AccessLogger;
+  /**
+   * Audit events: same destination, written at info even when `logging.level`
+   * is higher (an operator quietening the log does not switch off the audit
+   * trail); nothing only at `silent`.
+   */
+  audit: AccessLogger;
 }
 
 export function createLoggers(config: McpdConfig['logging'], options: LoggerOptions): Loggers {
@@ -63,11 +71,14 @@ export function createLoggers(config: McpdConfig['logging'], options: LoggerOpti
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
+  const auditLevel = config.level === 'silent' ? 'silent' : 'info';
+  // Transport targets filter by level too: let through what the audit logger writes.
+  const targetLevel = LEVEL_ORDER.indexOf(config.level) < LEVEL_ORDER.indexOf('info') ? config.level : auditLevel;
   const redact = { paths: [...ALWAYS_REDACTED, ...config.redact], censor: '[REDACTED]' };
   const pretty = config.format === 'pretty' && hasPrettyTransport();
   const targets: TransportTargetOptions[] = [];
-  if (pretty) targets.push({ target: 'pino-pretty', level: config.level, options: { destination, colorize: false, translateTime: 'SYS:HH:MM:ss.l' } });
-  if (config.file) targets.push({ target: 'pino/file', level: config.level, options: { destination: config.file, mkdir: true } });
+  if (pretty) targets.push({ target: 'pino-pretty', level: targetLevel, options: { destination, colorize: false, translateTime: 'SYS:HH:MM:ss.l' } });
+  if (config.file) targets.push({ target: 'pino/file', level: targetLevel, options: { destination: config.file, mkdir: true } });
   if (targets.length === 0) {
     // Lines are gathered into 4 KiB writes (one syscall per line would cost more than the line),
     // and flushed at least every 250 ms so a quiet server's logs are never stale.
@@ -75,13 +86,20 @@ export function createLoggers(config: McpdConfig['logging'], options: LoggerOpti
     setInterval(() => {
       if ((stream as unknown as { fd: number }).fd >= 0) stream.flush();
     }, 250).unref();
-    return { logger: pino({ ...base, redact }, stream), access: fastAccessLogger(stream, config.level, base.base) };
+    return {
+      logger: pino({ ...base, redact }, stream),
+      access: fastAccessLogger(stream, config.level, base.base),
+      audit: fastAccessLogger(stream, auditLevel, base.base),
+    };
   }
-  if (!pretty) targets.push({ target: 'pino/file', level: config.level, options: { destination } });
+  if (!pretty) targets.push({ target: 'pino/file', level: targetLevel, options: { destination } });
   // Transports run in a worker thread: formatting and file I/O stay off the request path.
   const transport = pino.transport({ targets });
-  return { logger: pino({ ...base, redact, formatters: undefined }, transport), access: pino({ ...base, formatters: undefined }, transport) };
-
+  return {
+    logger: pino({ ...base, redact, formatters: undefined }, transport),
+    access: pino({ ...base, formatters: undefined }, transport),
+    audit: pino({ ...base, level: auditLevel, formatters: undefined }, transport),
+  };
 }
 
 export function createLogger(config: McpdConfig['logging'], options: LoggerOptions): Logger {

@@ -41,7 +41,7 @@ export interface Metrics {
   readonly sessions: Gauge;
   readonly streams: Gauge;
   readonly tasks: Gauge;
-  readonly overloadRejections: Counter;
+  readonly overloadRejections: Counter<'reason'>;
   readonly rateLimitDecisions: FastCounter;
   readonly rateLimitStoreErrors: Counter;
   readonly eventLoopLag: Gauge;
@@ -100,7 +100,8 @@ export function createMetrics(options: { processMetrics: boolean; samplers: Metr
   });
   const overloadRejections = new Counter({
     name: 'mcp_overload_rejections_total',
-    help: 'Requests refused with 503 because the in-flight cap was reached or the server was draining.',
+    help: 'Requests refused with 503 by reason: overload (in-flight cap), draining, connections (per-address connection cap).',
+    labelNames: ['reason'],
     registers: [registry],
   });
   const rateLimitDecisions = new FastCounter('mcp_rate_limit_decisions_total', 'Rate-limit decisions by outcome (allowed, limited, store_unavailable).');

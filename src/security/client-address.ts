@@ -37,3 +37,9 @@ export function clientAddress(req: IncomingMessage, proxies: TrustedProxies): st
   }
   return parsedPeer.toString();
 }
+
+/** Whether a socket peer address is one of the trusted proxies. */
+export function isTrustedPeer(address: string, proxies: TrustedProxies): boolean {
+  const parsed = proxies.length === 0 ? undefined : normalize(address);
+  return parsed !== undefined && isTrusted(parsed, proxies);
+}

@@ -3,6 +3,7 @@
  * messages and nothing else; every log line goes to stderr.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { Identity } from '../api/types.js';
 import type { Engine } from '../protocol/engine.js';
 import { MessageConnection } from './connection.js';
 
@@ -11,17 +12,20 @@ export interface StdioOptions {
   output?: Writable;
   /** Largest accepted line, in bytes; a longer one is answered with an error and skipped. */
   maxLineBytes?: number;
+  /**
+   * Who is on the other end. Default: the local user who launched the process,
+   * trusted with every scope (a token from the environment can narrow it).
+   */
+  identity?: Identity;
 }
+
+export const LOCAL_STDIO_IDENTITY: Identity = Object.freeze({ subject: 'stdio', scopes: Object.freeze(['*']), method: 'stdio' });
 
 export function serveStdio(engine: Engine, options: StdioOptions = {}): { closed: Promise<void>; close(): void } {
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
   const maxLineBytes = options.maxLineBytes ?? 4 * 1024 * 1024;
-  const connection = new MessageConnection(engine, 'stdio', (message) => output.write(`${message}\n`), {
-    subject: 'stdio',
-    scopes: ['*'],
-    method: 'stdio',
-  });
+  const connection = new MessageConnection(engine, 'stdio', (message) => output.write(`${message}\n`), options.identity ?? LOCAL_STDIO_IDENTITY);
   // Lines are split on the byte 0x0A and decoded whole, so a character split across chunks survives.
   let parts: Buffer[] = [];
   let size = 0;

@@ -117,8 +117,8 @@ describe('overload (lifecycle.maxInFlight)', () => {
   });
 
   test('with 2 calls in flight the 3rd POST gets 503 + Retry-After, counted in mcp_overload_rejections_total', { timeout: 10_000 }, async () => {
-    const before = sampleValue((await scrape(app.origin)).samples, 'mcp_overload_rejections_total');
-    assert.equal(before, 0);
+    const before = sampleValue((await scrape(app.origin)).samples, 'mcp_overload_rejections_total', { reason: 'overload' });
+    assert.equal(before, undefined, 'no refusal yet');
     const first = statelessPost(app.url, 'tools/call', { name: 'held', arguments: {} }, {}, 1);
     const second = statelessPost(app.url, 'tools/call', { name: 'held', arguments: {} }, {}, 2);
     await until(() => entered === 2, 3_000, 'two calls in flight');
@@ -136,7 +136,7 @@ describe('overload (lifecycle.maxInFlight)', () => {
     const ready = await fetch(`${app.origin}/readyz`, { signal: AbortSignal.timeout(3_000) });
     assert.equal(ready.status, 200);
     await ready.arrayBuffer();
-    assert.equal(sampleValue((await scrape(app.origin)).samples, 'mcp_overload_rejections_total'), 1);
+    assert.equal(sampleValue((await scrape(app.origin)).samples, 'mcp_overload_rejections_total', { reason: 'overload' }), 1);
 
     held.open();
     assert.equal((await first).json.result.content[0].text, 'released');

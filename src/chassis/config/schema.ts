@@ -27,11 +27,23 @@ export const httpSection = z
     port: port.default(3000).describe('TCP port (0 = any free port).'),
     path: z.string().startsWith('/').default('/mcp').describe('The MCP endpoint (POST/GET/DELETE, WebSocket upgrade).'),
     maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('Largest accepted request body; larger ones get 413.'),
+    maxHeaderBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024).describe('Largest accepted request head (request line + headers); larger ones get 431.'),
+    headersTimeoutMs: positiveMs.default(20_000).describe('Time a client has to send the complete request head (slow-header attacks); the connection is closed after it.'),
+    maxConnectionsPerIp: z
+      .number()
+      .int()
+      .min(0)
+      .default(256)
+      .describe('Open TCP connections allowed per peer address (0 = no cap); more are refused. Trusted proxies are exempt.'),
+    corsMaxAgeSec: z.number().int().min(0).default(600).describe('How long browsers may cache a CORS preflight answer (origins from allowedOrigins).'),
     legacySse: z.boolean().default(true).describe('Serve the 2024-11-05 HTTP+SSE transport at /sse and /messages.'),
     websocket: z.boolean().default(true).describe('Accept WebSocket upgrades (subprotocol `mcp`) on the MCP endpoint.'),
     dnsRebindingProtection: z.boolean().default(true).describe('Validate Host (loopback binds) and Origin headers.'),
     allowedHosts: z.array(z.string()).default([]).describe('Extra Host names accepted on loopback binds (e.g. a dev proxy name).'),
-    allowedOrigins: z.array(z.string()).default([]).describe('Browser origins allowed to call the server (scheme://host[:port]).'),
+    allowedOrigins: z
+      .array(z.string())
+      .default([])
+      .describe('Browser origins allowed to call the server (scheme://host[:port]): they pass the Origin check and get CORS headers. Default none.'),
     sseKeepAliveMs: positiveMs.default(15_000).describe('Interval of SSE keep-alive comments.'),
     sseRetryMs: positiveMs.default(1_000).describe('`retry` hint sent with SSE priming events (reconnect delay).'),
     trustedProxies: z
@@ -153,6 +165,14 @@ export const authSection = z
     resource: z.string().url().optional().describe('This server\'s resource URI (RFC 8707 audience). Default: the HTTP endpoint URL.'),
     authorizationServers: z.array(z.string().url()).default([]).describe('Authorization servers named in the protected-resource metadata (RFC 9728).'),
     scopesSupported: z.array(z.string()).default([]).describe('Scopes named in the protected-resource metadata and in 401 challenges.'),
+    stdio: z
+      .enum(['trust', 'token'])
+      .default('trust')
+      .describe('stdio callers: `trust` (the local user who launched mcpd; every scope unless auth.stdioToken narrows it) or `token` (auth.stdioToken required).'),
+    stdioToken: z
+      .string()
+      .optional()
+      .describe('SECRET (env or file only: MCPD_AUTH__STDIO_TOKEN, set by the launching client). An API key or JWT verified per auth.mode; its identity and scopes apply to the stdio connection.'),
     toolScopes: z.record(z.string(), z.array(z.string())).default({}).describe('Scopes required per tool name, in addition to those the tool declares in code.'),
     jwt: z
       .strictObject({
@@ -163,6 +183,13 @@ export const authSection = z
         algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).default(['RS256', 'ES256', 'EdDSA']).describe('Accepted signature algorithms (never `none`, never HMAC).'),
         clockToleranceSec: z.number().int().min(0).max(300).default(30).describe('Allowed clock skew for exp/nbf/iat.'),
         jwksCooldownMs: positiveMs.default(30_000).describe('Minimum time between JWKS refetches.'),
+        cacheTtlMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(60_000)
+          .describe('How long a verified token is remembered (never past its exp), sparing a signature check per request; 0 disables.'),
+        cacheMaxEntries: z.number().int().positive().default(10_000).describe('Verified tokens remembered at most.'),
       })
       .prefault({}),
   })
@@ -188,6 +215,13 @@ export const rateLimitSection = z
   })
   .prefault({});
 
+export const auditSection = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Write an audit event for every tool call and resource read.'),
+    file: z.string().optional().describe('Also append audit events as JSON lines to this file (the log stream always gets them).'),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   environment: z.string().default('development').describe('Environment name: selects config/<environment>.yaml.'),
   server: serverSection,
@@ -203,10 +237,11 @@ export const configSchema = z.strictObject({
   health: healthSection,
   auth: authSection,
   rateLimit: rateLimitSection,
+  audit: auditSection,
 });
 
 export type McpdConfig = z.output<typeof configSchema>;
 export type McpdConfigInput = z.input<typeof configSchema>;
 
 /** Keys that hold secrets: accepted only from the environment or a file, always redacted. */
-export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl'];
+export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl', 'auth.stdioToken'];

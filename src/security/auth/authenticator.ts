@@ -34,6 +34,8 @@ export interface AuthSettings {
     algorithms: readonly string[];
     clockToleranceSec: number;
     jwksCooldownMs: number;
+    cacheTtlMs?: number;
+    cacheMaxEntries?: number;
   };
 }
 
@@ -97,11 +99,15 @@ export class Authenticator {
       credential = Array.isArray(header) ? header[0] : header;
     }
     if (!credential) return this.refuse(401, 'Authentication required');
-    if (this.apiKeys) {
-      const identity = this.apiKeys.verify(credential);
-      return identity ? { ok: true, identity } : this.refuse(401, 'Invalid credential', 'invalid_token');
-    }
-    return this.jwt!.verify(credential).then((identity) => (identity ? { ok: true as const, identity } : this.refuse(401, 'Invalid or expired token', 'invalid_token')));
+    const verified = this.verifyCredential(credential);
+    const outcome = (identity: Identity | undefined): AuthOutcome =>
+      identity ? { ok: true, identity } : this.refuse(401, this.apiKeys ? 'Invalid credential' : 'Invalid or expired token', 'invalid_token');
+    return verified instanceof Promise ? verified.then(outcome) : outcome(verified);
+  }
+
+  /** The identity a bare credential (API key or JWT, per the mode) stands for; also used for the stdio token. */
+  verifyCredential(credential: string): Identity | undefined | Promise<Identity | undefined> {
+    return this.apiKeys ? this.apiKeys.verify(credential) : this.jwt!.verify(credential);
   }
 }
 

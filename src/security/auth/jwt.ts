@@ -5,7 +5,9 @@
  * public key can never be used as an HMAC secret); issuer, audience (this
  * server's resource URI) and expiry with bounded clock skew.
  */
+import { createHash } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey, type KeyObject } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Identity } from '../../api/types.js';
 
 export interface JwtSettings {
@@ -17,12 +19,24 @@ export interface JwtSettings {
   algorithms: readonly string[];
   clockToleranceSec: number;
   jwksCooldownMs: number;
+  /** Verified tokens remembered (by digest) until they expire or for at most this long; 0 disables. */
+  cacheTtlMs?: number;
+  cacheMaxEntries?: number;
 }
 
 export class JwtVerifier {
   private readonly keys: Promise<(JWTVerifyGetKey | KeyObject | CryptoKey)[]>;
+  /**
+   * Signature checks cost far more than serving an echo request, and a client
+   * sends the same token with every request: a verified token is remembered by
+   * its SHA-256 until its `exp` (never past it, so expiry stays exact) or the
+   * cache TTL, whichever comes first. Invalid tokens are never cached.
+   */
+  private readonly verified: LRUCache<string, { identity: Identity; expiresAt: number }> | undefined;
 
   constructor(private readonly settings: JwtSettings) {
+    const ttl = settings.cacheTtlMs ?? 60_000;
+    this.verified = ttl > 0 ? new LRUCache({ max: settings.cacheMaxEntries ?? 10_000, ttl }) : undefined;
     this.keys = (async () => {
       const keys: (JWTVerifyGetKey | KeyObject | CryptoKey)[] = [];
       if (settings.jwksUrl) {
@@ -58,7 +72,24 @@ export class JwtVerifier {
   }
 
   /** The identity, or undefined for any invalid token (the reason is not the caller's business). */
-  async verify(token: string): Promise<Identity | undefined> {
+  /** Synchronous when the token was verified before (the common case), so the request path stays promise-free. */
+  verify(token: string): Identity | undefined | Promise<Identity | undefined> {
+    const cache = this.verified;
+    if (!cache) return this.verifySignature(token);
+    const digest = createHash('sha256').update(token).digest('base64');
+    const cached = cache.get(digest);
+    if (cached) {
+      if (Date.now() < cached.expiresAt) return cached.identity;
+      cache.delete(digest);
+    }
+    return this.verifySignature(token).then((identity) => {
+      const exp = identity?.claims?.exp;
+      if (identity && typeof exp === 'number') cache.set(digest, { identity, expiresAt: exp * 1000 });
+      return identity;
+    });
+  }
+
+  private async verifySignature(token: string): Promise<Identity | undefined> {
     const options = {
       algorithms: [...this.settings.algorithms],
       audience: this.settings.audience(),

@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 import type { Identity } from '../../api/types.js';
 import type { Engine } from '../../protocol/engine.js';
 import type { Authenticator, AuthOutcome } from '../../security/auth/authenticator.js';
-import { clientAddress, parseTrustedProxies } from '../../security/client-address.js';
+import { clientAddress, isTrustedPeer, parseTrustedProxies } from '../../security/client-address.js';
+import { ConnectionLimiter } from '../../security/connection-limit.js';
+import { CorsPolicy } from '../../security/cors.js';
 import { checkHostOrigin, isLoopbackAddress, loopbackPolicy, publicBindPolicy, type HostOriginPolicy } from '../../security/host-origin.js';
 import { MemoryEventStore, type EventStore } from './event-store.js';
 import { LegacySseHandler } from './legacy-sse.js';
@@ -19,6 +21,15 @@ export interface HttpTransportOptions {
   /** The MCP endpoint. */
   path: string;
   maxBodyBytes: number;
+  /** Largest request head (request line + headers); larger ones get 431 from Node's parser. */
+  maxHeaderBytes: number;
+  /** Time allowed to send the whole request head. */
+  headersTimeoutMs: number;
+  /** Open connections per peer address (0: no cap); trusted proxies are exempt. */
+  maxConnectionsPerIp: number;
+  /** Browser origins that get CORS headers (none by default). */
+  corsOrigins: readonly string[];
+  corsMaxAgeSec: number;
   /**
    * DNS-rebinding and cross-site protection. `'loopback'` (default): Host and Origin checks for loopback
    * binds, Origin checks (none allowed) for other binds. `'off'` disables them (tests, trusted proxies).
@@ -37,7 +48,7 @@ export interface HttpTransportOptions {
   /** Requests handled at once on the MCP endpoint; more get 503 with Retry-After. */
   maxInFlight: number;
   /** Called when a request is refused for overload or drain (for metrics). */
-  onRejected?: (reason: 'overload' | 'draining') => void;
+  onRejected?: (reason: 'overload' | 'draining' | 'connections') => void;
   /** Authentication of every MCP endpoint (Streamable HTTP, legacy SSE, WebSocket); none when absent. */
   authenticator?: Authenticator;
   /** Proxies whose X-Forwarded-For is believed for the client address. */
@@ -51,6 +62,11 @@ export const DEFAULT_HTTP_OPTIONS: HttpTransportOptions = {
   port: 3000,
   path: '/mcp',
   maxBodyBytes: 4 * 1024 * 1024,
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 20_000,
+  maxConnectionsPerIp: 0,
+  corsOrigins: [],
+  corsMaxAgeSec: 600,
   hostOriginPolicy: 'loopback',
   eventStore: new MemoryEventStore(),
   sseKeepAliveMs: 15_000,
@@ -68,6 +84,8 @@ export class HttpTransport {
   readonly legacy: LegacySseHandler | undefined;
   private readonly policy: HostOriginPolicy | undefined;
   private readonly options: HttpTransportOptions;
+  private readonly cors: CorsPolicy;
+  private readonly connections: ConnectionLimiter;
   private websocketClose: (() => void) | undefined;
   private inFlight = 0;
   private draining = false;
@@ -94,10 +112,32 @@ export class HttpTransport {
       sseRetryMs: this.options.sseRetryMs,
     });
     this.legacy = this.options.legacySse ? new LegacySseHandler(engine, this.options.maxBodyBytes, this.options.sseKeepAliveMs) : undefined;
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.route(req, res));
+    this.cors = new CorsPolicy(this.options.corsOrigins, this.options.corsMaxAgeSec);
+    const headersTimeout = this.options.headersTimeoutMs;
+    this.server = createServer(
+      {
+        keepAliveTimeout: 65_000,
+        maxHeaderSize: this.options.maxHeaderBytes,
+        headersTimeout,
+        requestTimeout: Math.max(300_000, headersTimeout),
+        // Node checks the header deadline on this interval (30 s by default, which would stretch a short deadline).
+        connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(headersTimeout / 2))),
+      },
+      (req, res) => this.route(req, res),
+    );
+    this.connections = new ConnectionLimiter(
+      this.options.maxConnectionsPerIp,
+      (address) => isTrustedPeer(address, proxies),
+      () => this.options.onRejected?.('connections'),
+    );
+    this.connections.attach(this.server);
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
+    if (this.connections.isRefused(req.socket)) {
+      res.destroy();
+      return;
+    }
     if (this.policy) {
       const verdict = checkHostOrigin(this.policy, req.headers.host, req.headers.origin);
       if (!verdict.ok) {
@@ -105,6 +145,8 @@ export class HttpTransport {
         return sendJsonError(res, 403, null, { code: -32000, message: `Forbidden: ${verdict.reason}` });
       }
     }
+    if (req.method === 'OPTIONS') return this.cors.preflight(req, res);
+    if (this.cors.enabled) this.cors.decorate(req, res);
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
