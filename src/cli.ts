@@ -18,6 +18,7 @@ import { runMcpd } from './app/run.js';
 import { ConfigError, configJsonSchema, loadConfig, redactConfig, type LoadOptions } from './chassis/config/index.js';
 import { createLogger } from './observability/logger.js';
 import { createApiKey } from './security/auth/api-keys.js';
+import { readOnlyRoleSql } from './packs/database/role.js';
 import { VERSION } from './version.js';
 
 const HELP = `mcpd ${VERSION} — production-grade MCP server
@@ -29,6 +30,8 @@ Usage:
   mcpd tools list [options]     list the tools the configuration enables, without starting
   mcpd apikey create --name N [--scopes a,b]
                                 a new API key, and the entry for MCPD_AUTH__API_KEYS (only its hash)
+  mcpd db role-sql --name ROLE --database DB [--schemas a,b]
+                                the SQL that creates a read-only role for mcpd's database DSN
   mcpd --version | --help
 
 Options:
@@ -46,6 +49,8 @@ interface Parsed {
   command: string[];
   name: string | undefined;
   scopes: string[];
+  database: string | undefined;
+  schemas: string[];
   load: LoadOptions;
   help: boolean;
   version: boolean;
@@ -64,6 +69,8 @@ function parse(argv: string[]): Parsed {
       port: { type: 'string' },
       name: { type: 'string' },
       scopes: { type: 'string' },
+      database: { type: 'string' },
+      schemas: { type: 'string' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -85,6 +92,8 @@ function parse(argv: string[]): Parsed {
     command: positionals,
     name: values.name,
     scopes: values.scopes === undefined ? [] : values.scopes.split(',').map((scope) => scope.trim()).filter(Boolean),
+    database: values.database,
+    schemas: values.schemas === undefined ? [] : values.schemas.split(',').map((schema) => schema.trim()).filter(Boolean),
     load: { file: values.config, flags, flagSources },
     help: values.help ?? false,
     version: values.version ?? false,
@@ -140,6 +149,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'tools' && sub === 'list') return toolsList(parsed.load);
+    if (command === 'db' && sub === 'role-sql') {
+      if (!parsed.name || !parsed.database) {
+        process.stderr.write('mcpd: db role-sql needs --name and --database\n');
+        return 2;
+      }
+      process.stdout.write(readOnlyRoleSql(parsed.name, parsed.database, parsed.schemas.length ? parsed.schemas : ['public']));
+      return 0;
+    }
     if (command === 'apikey' && sub === 'create') {
       if (!parsed.name) {
         process.stderr.write('mcpd: apikey create needs --name\n');

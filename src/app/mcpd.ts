@@ -25,6 +25,8 @@ import { RateLimiter } from '../security/rate-limit.js';
 import { auditObserver, fileAuditSink, logAuditSink, type AuditSink } from '../security/audit.js';
 import { McpdError } from '../chassis/errors.js';
 import type { Identity } from '../api/types.js';
+import type { PackHost, ToolPack } from '../api/pack.js';
+import { databasePack } from '../packs/database/index.js';
 import { rateLimitMiddleware } from '../security/rate-limit-middleware.js';
 import { VERSION } from '../version.js';
 
@@ -36,6 +38,8 @@ export interface McpdOptions {
   register?: (server: McpServer) => void;
   /** stdio streams (tests). */
   stdio?: Parameters<McpServer['serveStdio']>[0];
+  /** Tool packs to serve besides the built-in ones the configuration enables. */
+  packs?: readonly ToolPack[];
   /** Extra audit sinks (besides the log stream and `audit.file`). */
   auditSinks?: readonly AuditSink[];
 }
@@ -161,6 +165,22 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
     read: () => JSON.stringify(redactConfig(config)),
   });
   options.register?.(server);
+
+  // Built-in packs first, then the embedder's; each sees only its host.
+  for (const pack of [databasePack(config.database), ...(options.packs ?? [])]) {
+    const packLogger = logger.child({ pack: pack.name });
+    const host: PackHost = {
+      tool: (definition) => void server.tool(definition),
+      resource: (definition) => void server.resource(definition),
+      resourceTemplate: (definition) => void server.resourceTemplate(definition),
+      prompt: (definition) => void server.prompt(definition),
+      logger: packLogger,
+      readiness: (name, check) => health.register({ name, check }),
+      lifecycle: (component) => void lifecycle.register(component),
+      metrics: metrics?.registry,
+    };
+    pack.setup(host);
+  }
 
   const mcpd: Mcpd = {
     config,

@@ -7,6 +7,8 @@
  * a typo like `read_only-true` must not leave a tool writable.
  */
 import { z } from 'zod';
+// Tool packs declare their own sections (zod only); this file composes them into the one schema.
+import { databaseSection } from '../../packs/database/settings.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().positive();
@@ -238,10 +240,11 @@ export const configSchema = z.strictObject({
   auth: authSection,
   rateLimit: rateLimitSection,
   audit: auditSection,
+  database: databaseSection,
 });
 
 export type McpdConfig = z.output<typeof configSchema>;
 export type McpdConfigInput = z.input<typeof configSchema>;
 
 /** Keys that hold secrets: accepted only from the environment or a file, always redacted. */
-export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl', 'auth.stdioToken'];
+export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl', 'auth.stdioToken', 'database.dsn', 'database.dsns'];

@@ -14,15 +14,21 @@
  * The parse result is not trusted alone: statements then run with the extended
  * protocol inside a READ ONLY transaction (see pg-database.ts).
  */
-import { loadModule, parseSync } from 'libpg-query';
 import { McpdError } from '../../chassis/errors.js';
 import { isDeniedFunction } from './denylist.js';
 
 let loaded: Promise<void> | undefined;
+let parseSync: ((sql: string) => unknown) | undefined;
 
-/** Loads the parser's WASM module once (about 35 ms); every check after it is synchronous. */
+/**
+ * Loads the parser's WASM module once (about 35 ms); every check after it is
+ * synchronous. Imported on demand, so a server without databases never loads it.
+ */
 export function loadSqlParser(): Promise<void> {
-  return (loaded ??= loadModule());
+  return (loaded ??= import('libpg-query').then(async (parser) => {
+    await parser.loadModule();
+    parseSync = parser.parseSync;
+  }));
 }
 
 export type WriteKind = 'insert' | 'update' | 'delete' | 'merge';
@@ -156,6 +162,7 @@ function check(nodeType: string, body: Node, found: Finding): void {
 
 function parseOne(sql: string): { type: string; body: Node; tree: Node } {
   if (sql.trim() === '') throw rejected('the statement is empty');
+  if (!parseSync) throw new McpdError('UNAVAILABLE', 'The SQL parser is not loaded yet', { retryAfterMs: 1000 });
   let result: { stmts?: { stmt?: Node }[] };
   try {
     result = parseSync(sql) as typeof result;

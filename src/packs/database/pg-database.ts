@@ -1,0 +1,254 @@
+/**
+ * One PostgreSQL database behind a pool, executed safely:
+ *
+ * - every statement travels with the extended query protocol (a cursor, or
+ *   `queryMode: 'extended'`), so a second statement can never ride along;
+ * - reads run inside `BEGIN READ ONLY` with `SET LOCAL` statement, lock and
+ *   idle timeouts — enforced by the server, which cancels the statement — and
+ *   always end in ROLLBACK;
+ * - rows come from a cursor in batches, so a million-row result is never
+ *   loaded to return a hundred; reading stops at the row and byte caps;
+ * - a connection whose state is in doubt (any error, a cancellation) is
+ *   destroyed instead of going back to the pool.
+ */
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { McpdError } from '../../chassis/errors.js';
+import { databaseError } from './errors.js';
+import type { DatabaseEntrySettings } from './settings.js';
+import { JSON_SAFE_TYPES, typeName } from './values.js';
+
+export interface Column {
+  name: string;
+  type: string;
+}
+
+export interface ReadResult {
+  columns: Column[];
+  rows: unknown[][];
+  rowCount: number;
+  truncated: boolean;
+  /** Why the rows were cut: `maxRows` or `maxBytes`. */
+  truncatedBy?: 'maxRows' | 'maxBytes';
+}
+
+export interface ReadOptions {
+  maxRows: number;
+  maxBytes: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface WriteResult {
+  command: string;
+  rowCount: number;
+  columns: Column[];
+  rows: unknown[][];
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+const BATCH_ROWS = 500;
+
+function columnsOf(fields: readonly { name: string; dataTypeID: number }[] | undefined): Column[] {
+  return (fields ?? []).map((field) => ({ name: field.name, type: typeName(field.dataTypeID) }));
+}
+
+/** Approximate JSON size of a row (what the agent receives). */
+function rowBytes(row: unknown[]): number {
+  let bytes = 2;
+  for (const value of row) bytes += (typeof value === 'string' ? value.length + 2 : value === null ? 4 : JSON.stringify(value)?.length ?? 4) + 1;
+  return bytes;
+}
+
+export class PgDatabase {
+  readonly pool: pg.Pool;
+
+  constructor(
+    readonly name: string,
+    connection: pg.PoolConfig,
+    readonly settings: DatabaseEntrySettings,
+  ) {
+    this.pool = new pg.Pool({
+      ...connection,
+      max: settings.pool.max,
+      idleTimeoutMillis: settings.pool.idleTimeoutMs,
+      connectionTimeoutMillis: settings.pool.connectionTimeoutMs,
+      application_name: 'mcpd',
+      types: JSON_SAFE_TYPES,
+    });
+    // An idle connection dropped by the server (restart, admin kill) must not crash the process.
+    this.pool.on('error', () => {});
+  }
+
+  get stats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  private timeouts(timeoutMs: number): string {
+    const statement = Math.max(1, Math.floor(timeoutMs));
+    const lock = Math.min(statement, this.settings.lockTimeoutMs);
+    // Integers only, built here: this text never contains caller input.
+    return `SET LOCAL statement_timeout = ${statement}; SET LOCAL lock_timeout = ${lock}; SET LOCAL idle_in_transaction_session_timeout = ${statement + 5000}`;
+  }
+
+  private async connect(signal?: AbortSignal): Promise<pg.PoolClient> {
+    if (signal?.aborted) throw new McpdError('CANCELLED', 'The request was cancelled');
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw databaseError(error, this.name, 0);
+    }
+  }
+
+  /**
+   * Cancels the statement running on `client` from another connection (the
+   * server stops working on it, rather than the client merely giving up).
+   */
+  private cancelOn(client: pg.PoolClient): void {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (typeof pid !== 'number') return;
+    const canceller = new pg.Client({ ...(this.pool.options as pg.ClientConfig), types: undefined });
+    canceller.on('error', () => {});
+    void canceller
+      .connect()
+      .then(() => canceller.query('SELECT pg_cancel_backend($1)', [pid]))
+      .catch(() => {})
+      .finally(() => void canceller.end().catch(() => {}));
+  }
+
+  /** A checked read-only query (see sql-guard.ts): one statement, read-only transaction, cursor, caps. */
+  async read(sql: string, params: readonly unknown[], options: ReadOptions): Promise<ReadResult> {
+    const client = await this.connect(options.signal);
+    let healthy = false;
+    const onAbort = () => this.cancelOn(client);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let cursor: Cursor | undefined;
+    try {
+      await client.query(`BEGIN TRANSACTION READ ONLY; ${this.timeouts(options.timeoutMs)}`);
+      cursor = client.query(new Cursor(sql, params as unknown[], { rowMode: 'array', types: JSON_SAFE_TYPES }));
+      const rows: unknown[][] = [];
+      let bytes = 0;
+      let truncatedBy: ReadResult['truncatedBy'];
+      let fields: { name: string; dataTypeID: number }[] | undefined;
+      for (;;) {
+        const want = Math.min(BATCH_ROWS, options.maxRows + 1 - rows.length);
+        const batch = await new Promise<unknown[][]>((resolve, reject) =>
+          cursor!.read(want, (error, result, full) => {
+            if (error) return reject(error);
+            fields ??= (full as unknown as { fields?: { name: string; dataTypeID: number }[] }).fields;
+            resolve(result as unknown[][]);
+          }),
+        );
+        for (const row of batch) {
+          if (rows.length === options.maxRows) {
+            truncatedBy = 'maxRows';
+            break;
+          }
+          const size = rowBytes(row);
+          if (bytes + size > options.maxBytes) {
+            truncatedBy = 'maxBytes';
+            break;
+          }
+          bytes += size;
+          rows.push(row);
+        }
+        if (truncatedBy || batch.length < want) break;
+      }
+      await cursor.close();
+      await client.query('ROLLBACK');
+      healthy = true;
+      return { columns: columnsOf(fields), rows, rowCount: rows.length, truncated: truncatedBy !== undefined, ...(truncatedBy ? { truncatedBy } : {}) };
+    } catch (error) {
+      if (options.signal?.aborted) throw new McpdError('CANCELLED', 'The request was cancelled; the statement was cancelled on the server');
+      throw databaseError(error, this.name, options.timeoutMs);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      // Destroy, never reuse, a connection whose state is in doubt.
+      client.release(healthy ? undefined : true);
+    }
+  }
+
+  /** EXPLAIN of a checked query, as PostgreSQL's JSON plan; ANALYZE runs it inside the read-only transaction. */
+  async explain(sql: string, params: readonly unknown[], analyze: boolean, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    const client = await this.connect(signal);
+    let healthy = false;
+    try {
+      await client.query(`BEGIN TRANSACTION READ ONLY; ${this.timeouts(timeoutMs)}`);
+      const result = await client.query({
+        text: `EXPLAIN (FORMAT JSON${analyze ? ', ANALYZE, BUFFERS' : ''}) ${sql}`,
+        values: params as unknown[],
+        queryMode: 'extended',
+        types: { getTypeParser: () => (value: string) => value },
+      } as pg.QueryConfig);
+      await client.query('ROLLBACK');
+      healthy = true;
+      const text = (result.rows[0] as Record<string, string> | undefined)?.['QUERY PLAN'];
+      return text === undefined ? null : JSON.parse(text);
+    } catch (error) {
+      throw databaseError(error, this.name, timeoutMs);
+    } finally {
+      client.release(healthy ? undefined : true);
+    }
+  }
+
+  /** A checked write (write mode): one statement in its own transaction, committed only if it succeeds. */
+  async write(sql: string, params: readonly unknown[], timeoutMs: number, maxRows: number, signal?: AbortSignal): Promise<WriteResult> {
+    const client = await this.connect(signal);
+    let healthy = false;
+    try {
+      await client.query(`BEGIN; ${this.timeouts(timeoutMs)}`);
+      const result = await client.query({ text: sql, values: params as unknown[], queryMode: 'extended', rowMode: 'array', types: JSON_SAFE_TYPES } as pg.QueryArrayConfig);
+      await client.query('COMMIT');
+      healthy = true;
+      return { command: result.command, rowCount: result.rowCount ?? 0, columns: columnsOf(result.fields), rows: (result.rows as unknown[][]).slice(0, maxRows) };
+    } catch (error) {
+      throw databaseError(error, this.name, timeoutMs);
+    } finally {
+      // A failed write's transaction dies with its connection.
+      client.release(healthy ? undefined : true);
+    }
+  }
+
+  /**
+   * Catalog queries (schema discovery): fixed SQL of our own with parameters,
+   * several in one read-only transaction.
+   */
+  async catalog<T>(timeoutMs: number, work: (query: (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    let healthy = false;
+    try {
+      await client.query(`BEGIN TRANSACTION READ ONLY; ${this.timeouts(timeoutMs)}`);
+      const value = await work(async (sql, params) => {
+        const result = await client.query({ text: sql, values: params as unknown[], queryMode: 'extended', types: JSON_SAFE_TYPES } as pg.QueryConfig);
+        return result.rows as Record<string, unknown>[];
+      });
+      await client.query('ROLLBACK');
+      healthy = true;
+      return value;
+    } catch (error) {
+      throw databaseError(error, this.name, timeoutMs);
+    } finally {
+      client.release(healthy ? undefined : true);
+    }
+  }
+
+  async ping(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT 1');
+      client.release();
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
