@@ -121,113 +121,18 @@ export class PgDatabase {
       .finally(() => void canceller.end().catch(() => {}));
   }
 
-  /** A checked read-only query (see sql-guard.ts): one statement, read-only transaction, cursor, caps. */
-  async read(sql: string, params: readonly unknown[], options: ReadOptions): Promise<ReadResult> {
-    const client = await this.connect(options.signal);
-    let healthy = false;
-    const onAbort = () => this.cancelOn(client);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    let cursor: Cursor | undefined;
-    try {
-      await client.query(`BEGIN TRANSACTION READ ONLY; ${this.timeouts(options.timeoutMs)}`);
-      cursor = client.query(new Cursor(sql, params as unknown[], { rowMode: 'array', types: JSON_SAFE_TYPES }));
-      const rows: unknown[][] = [];
-      let bytes = 0;
-      let truncatedBy: ReadResult['truncatedBy'];
-      let fields: { name: string; dataTypeID: number }[] | undefined;
-      for (;;) {
-        const want = Math.min(BATCH_ROWS, options.maxRows + 1 - rows.length);
-        const batch = await new Promise<unknown[][]>((resolve, reject) =>
-          cursor!.read(want, (error, result, full) => {
-            if (error) return reject(error);
-            fields ??= (full as unknown as { fields?: { name: string; dataTypeID: number }[] }).fields;
-            resolve(result as unknown[][]);
-          }),
-        );
-        for (const row of batch) {
-          if (rows.length === options.maxRows) {
-            truncatedBy = 'maxRows';
-            break;
-          }
-          const size = rowBytes(row);
-          if (bytes + size > options.maxBytes) {
-            truncatedBy = 'maxBytes';
-            break;
-          }
-          bytes += size;
-          rows.push(row);
-        }
-        if (truncatedBy || batch.length < want) break;
-      }
-      await cursor.close();
-      await client.query('ROLLBACK');
-      healthy = true;
-      return { columns: columnsOf(fields), rows, rowCount: rows.length, truncated: truncatedBy !== undefined, ...(truncatedBy ? { truncatedBy } : {}) };
-    } catch (error) {
-      if (options.signal?.aborted) throw new McpdError('CANCELLED', 'The request was cancelled; the statement was cancelled on the server');
-      throw databaseError(error, this.name, options.timeoutMs);
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-      // Destroy, never reuse, a connection whose state is in doubt.
-      client.release(healthy ? undefined : true);
-    }
-  }
-
-  /** EXPLAIN of a checked query, as PostgreSQL's JSON plan; ANALYZE runs it inside the read-only transaction. */
-  async explain(sql: string, params: readonly unknown[], analyze: boolean, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
-    const client = await this.connect(signal);
-    let healthy = false;
-    try {
-      await client.query(`BEGIN TRANSACTION READ ONLY; ${this.timeouts(timeoutMs)}`);
-      const result = await client.query({
-        text: `EXPLAIN (FORMAT JSON${analyze ? ', ANALYZE, BUFFERS' : ''}) ${sql}`,
-        values: params as unknown[],
-        queryMode: 'extended',
-        types: { getTypeParser: () => (value: string) => value },
-      } as pg.QueryConfig);
-      await client.query('ROLLBACK');
-      healthy = true;
-      const text = (result.rows[0] as Record<string, string> | undefined)?.['QUERY PLAN'];
-      return text === undefined ? null : JSON.parse(text);
-    } catch (error) {
-      throw databaseError(error, this.name, timeoutMs);
-    } finally {
-      client.release(healthy ? undefined : true);
-    }
-  }
-
-  /** A checked write (write mode): one statement in its own transaction, committed only if it succeeds. */
-  async write(sql: string, params: readonly unknown[], timeoutMs: number, maxRows: number, signal?: AbortSignal): Promise<WriteResult> {
-    const client = await this.connect(signal);
-    let healthy = false;
-    try {
-      await client.query(`BEGIN; ${this.timeouts(timeoutMs)}`);
-      const result = await client.query({ text: sql, values: params as unknown[], queryMode: 'extended', rowMode: 'array', types: JSON_SAFE_TYPES } as pg.QueryArrayConfig);
-      await client.query('COMMIT');
-      healthy = true;
-      return { command: result.command, rowCount: result.rowCount ?? 0, columns: columnsOf(result.fields), rows: (result.rows as unknown[][]).slice(0, maxRows) };
-    } catch (error) {
-      throw databaseError(error, this.name, timeoutMs);
-    } finally {
-      // A failed write's transaction dies with its connection.
-      client.release(healthy ? undefined : true);
-    }
-  }
-
   /**
-   * Catalog queries (schema discovery): fixed SQL of our own with parameters,
-   * several in one read-only transaction.
+   * Runs `work` on a pooled connection inside a transaction opened with
+   * `begin` and the timeouts, then ends it with `end`. The connection goes
+   * back to the pool only if every step succeeded; otherwise it is destroyed.
    */
-  async catalog<T>(timeoutMs: number, work: (query: (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
-    const client = await this.connect();
+  private async transaction<T>(begin: string, end: 'ROLLBACK' | 'COMMIT', timeoutMs: number, signal: AbortSignal | undefined, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect(signal);
     let healthy = false;
     try {
-      await client.query(`BEGIN TRANSACTION READ ONLY; ${this.timeouts(timeoutMs)}`);
-      const value = await work(async (sql, params) => {
-        const result = await client.query({ text: sql, values: params as unknown[], queryMode: 'extended', types: JSON_SAFE_TYPES } as pg.QueryConfig);
-        return result.rows as Record<string, unknown>[];
-      });
-      await client.query('ROLLBACK');
+      await client.query(`${begin}; ${this.timeouts(timeoutMs)}`);
+      const value = await work(client);
+      await client.query(end);
       healthy = true;
       return value;
     } catch (error) {
@@ -235,6 +140,94 @@ export class PgDatabase {
     } finally {
       client.release(healthy ? undefined : true);
     }
+  }
+
+  /** A checked read-only query (see sql-guard.ts): one statement, read-only transaction, cursor, caps. */
+  read(sql: string, params: readonly unknown[], options: ReadOptions): Promise<ReadResult> {
+    const signal = options.signal;
+    return this.transaction('BEGIN TRANSACTION READ ONLY', 'ROLLBACK', options.timeoutMs, signal, async (client) => {
+      const onAbort = () => this.cancelOn(client);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await this.readRows(client, sql, params, options);
+      } catch (error) {
+        if (signal?.aborted) throw new McpdError('CANCELLED', 'The request was cancelled; the statement was cancelled on the server');
+        throw error;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  /** Reads from a cursor in batches until the result ends or a cap is reached. */
+  private async readRows(client: pg.PoolClient, sql: string, params: readonly unknown[], options: ReadOptions): Promise<ReadResult> {
+    const cursor = client.query(new Cursor(sql, params as unknown[], { rowMode: 'array', types: JSON_SAFE_TYPES }));
+    const rows: unknown[][] = [];
+    let bytes = 0;
+    let truncatedBy: ReadResult['truncatedBy'];
+    let fields: { name: string; dataTypeID: number }[] | undefined;
+    for (;;) {
+      const want = Math.min(BATCH_ROWS, options.maxRows + 1 - rows.length);
+      const batch = await new Promise<unknown[][]>((resolve, reject) =>
+        cursor.read(want, (error, result, full) => {
+          if (error) return reject(error);
+          fields ??= (full as unknown as { fields?: { name: string; dataTypeID: number }[] }).fields;
+          resolve(result as unknown[][]);
+        }),
+      );
+      for (const row of batch) {
+        if (rows.length === options.maxRows) {
+          truncatedBy = 'maxRows';
+          break;
+        }
+        const size = rowBytes(row);
+        if (bytes + size > options.maxBytes) {
+          truncatedBy = 'maxBytes';
+          break;
+        }
+        bytes += size;
+        rows.push(row);
+      }
+      if (truncatedBy || batch.length < want) break;
+    }
+    await cursor.close();
+    return { columns: columnsOf(fields), rows, rowCount: rows.length, truncated: truncatedBy !== undefined, ...(truncatedBy ? { truncatedBy } : {}) };
+  }
+
+  /** EXPLAIN of a checked query, as PostgreSQL's JSON plan; ANALYZE runs it inside the read-only transaction. */
+  explain(sql: string, params: readonly unknown[], analyze: boolean, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    return this.transaction('BEGIN TRANSACTION READ ONLY', 'ROLLBACK', timeoutMs, signal, async (client) => {
+      const result = await client.query({
+        text: `EXPLAIN (FORMAT JSON${analyze ? ', ANALYZE, BUFFERS' : ''}) ${sql}`,
+        values: params as unknown[],
+        queryMode: 'extended',
+        types: { getTypeParser: () => (value: string) => value },
+      } as pg.QueryConfig);
+      const text = (result.rows[0] as Record<string, string> | undefined)?.['QUERY PLAN'];
+      return text === undefined ? null : JSON.parse(text);
+    });
+  }
+
+  /** A checked write (write mode): one statement in its own transaction, committed only if it succeeds. */
+  write(sql: string, params: readonly unknown[], timeoutMs: number, maxRows: number, signal?: AbortSignal): Promise<WriteResult> {
+    // A failed write's transaction dies with its connection.
+    return this.transaction('BEGIN', 'COMMIT', timeoutMs, signal, async (client) => {
+      const result = await client.query({ text: sql, values: params as unknown[], queryMode: 'extended', rowMode: 'array', types: JSON_SAFE_TYPES } as pg.QueryArrayConfig);
+      return { command: result.command, rowCount: result.rowCount ?? 0, columns: columnsOf(result.fields), rows: (result.rows as unknown[][]).slice(0, maxRows) };
+    });
+  }
+
+  /**
+   * Catalog queries (schema discovery): fixed SQL of our own with parameters,
+   * several in one read-only transaction.
+   */
+  catalog<T>(timeoutMs: number, work: (query: (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN TRANSACTION READ ONLY', 'ROLLBACK', timeoutMs, undefined, (client) =>
+      work(async (sql, params) => {
+        const result = await client.query({ text: sql, values: params as unknown[], queryMode: 'extended', types: JSON_SAFE_TYPES } as pg.QueryConfig);
+        return result.rows as Record<string, unknown>[];
+      }),
+    );
   }
 
   async ping(): Promise<void> {
