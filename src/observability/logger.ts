@@ -80,12 +80,7 @@ export function createLoggers(config: McpdConfig['logging'], options: LoggerOpti
   if (pretty) targets.push({ target: 'pino-pretty', level: targetLevel, options: { destination, colorize: false, translateTime: 'SYS:HH:MM:ss.l' } });
   if (config.file) targets.push({ target: 'pino/file', level: targetLevel, options: { destination: config.file, mkdir: true } });
   if (targets.length === 0) {
-    // Lines are gathered into 4 KiB writes (one syscall per line would cost more than the line),
-    // and flushed at least every 250 ms so a quiet server's logs are never stale.
-    const stream = pino.destination({ dest: destination, sync: false, minLength: 4096 });
-    setInterval(() => {
-      if ((stream as unknown as { fd: number }).fd >= 0) stream.flush();
-    }, 250).unref();
+    const { stream } = bufferedDestination(destination, 250);
     return {
       logger: pino({ ...base, redact }, stream),
       access: fastAccessLogger(stream, config.level, base.base),
@@ -100,6 +95,20 @@ export function createLoggers(config: McpdConfig['logging'], options: LoggerOpti
     access: pino({ ...base, formatters: undefined }, transport),
     audit: pino({ ...base, level: auditLevel, formatters: undefined }, transport),
   };
+}
+
+/**
+ * A pino destination that gathers lines into 4 KiB writes (one syscall per
+ * line would cost more than the line) and flushes at least every `flushEveryMs`
+ * so a quiet server's output is never stale. `dest`: a file descriptor or path.
+ */
+export function bufferedDestination(dest: number | string, flushEveryMs: number) {
+  const stream = pino.destination({ dest, sync: false, minLength: 4096, mkdir: typeof dest === 'string' });
+  const timer = setInterval(() => {
+    if ((stream as unknown as { fd: number }).fd >= 0) stream.flush();
+  }, flushEveryMs);
+  timer.unref();
+  return { stream, stopFlushing: () => clearInterval(timer) };
 }
 
 export function createLogger(config: McpdConfig['logging'], options: LoggerOptions): Logger {

@@ -12,10 +12,11 @@
  * request path after the response is settled.
  */
 import { createHash } from 'node:crypto';
-import pino from 'pino';
+import { bufferedDestination } from '../observability/logger.js';
 import type { AccessLogger } from '../observability/access-log.js';
 import type { RequestObserver } from '../observability/instrumentation.js';
 import type { RequestContext } from '../protocol/context.js';
+import { MetaKey } from '../protocol/versions.js';
 
 export interface AuditEvent {
   /** ISO 8601 time the request arrived. */
@@ -73,7 +74,7 @@ const NO_FIELDS: ReadonlySet<string> = new Set();
 function clientInfoOf(ctx: RequestContext): Record<string, unknown> | undefined {
   const fromSession = ctx.session?.clientInfo;
   if (fromSession) return fromSession;
-  const fromMeta = ctx.meta['io.modelcontextprotocol/clientInfo'];
+  const fromMeta = ctx.meta[MetaKey.clientInfo];
   return typeof fromMeta === 'object' && fromMeta !== null ? (fromMeta as Record<string, unknown>) : undefined;
 }
 
@@ -156,17 +157,13 @@ export function logAuditSink(logger: AccessLogger): AuditSink {
 
 /** JSON lines appended to a file (buffered, flushed at shutdown). */
 export function fileAuditSink(path: string): AuditSink {
-  const stream = pino.destination({ dest: path, sync: false, mkdir: true, minLength: 4096 });
-  const timer = setInterval(() => {
-    if ((stream as unknown as { fd: number }).fd >= 0) stream.flush();
-  }, 1000);
-  timer.unref();
+  const { stream, stopFlushing } = bufferedDestination(path, 1000);
   return {
     write(event) {
       stream.write(`${JSON.stringify(event)}\n`);
     },
     async close() {
-      clearInterval(timer);
+      stopFlushing();
       if ((stream as unknown as { fd: number }).fd < 0) await new Promise((resolve) => stream.once('ready', resolve));
       await new Promise<void>((resolve) => {
         stream.once('close', () => resolve());

@@ -100,10 +100,12 @@ export class Authenticator {
     }
     if (!credential) return this.refuse(401, 'Authentication required');
     const verified = this.verifyCredential(credential);
-    const outcome = (identity: Identity | undefined): AuthOutcome =>
-      identity ? { ok: true, identity } : this.refuse(401, this.apiKeys ? 'Invalid credential' : 'Invalid or expired token', 'invalid_token');
-    return verified instanceof Promise ? verified.then(outcome) : outcome(verified);
+    return verified instanceof Promise ? verified.then(this.outcomeOf) : this.outcomeOf(verified);
   }
+
+  /** Bound once: the request path allocates no closure per credential. */
+  private readonly outcomeOf = (identity: Identity | undefined): AuthOutcome =>
+    identity ? { ok: true, identity } : this.refuse(401, this.apiKeys ? 'Invalid credential' : 'Invalid or expired token', 'invalid_token');
 
   /** The identity a bare credential (API key or JWT, per the mode) stands for; also used for the stdio token. */
   verifyCredential(credential: string): Identity | undefined | Promise<Identity | undefined> {
