@@ -220,11 +220,3 @@ function tableAllowed(target: string, allowed: ReadonlySet<string>): boolean {
   if (!target.includes('.')) return allowed.has(`public.${target}`);
   return target.startsWith('public.') && allowed.has(target.slice('public.'.length));
 }
-
-/**
- * Checks a query for EXPLAIN: the same rules as a read-only query (so even
- * EXPLAIN ANALYZE can only ever run a checked SELECT).
- */
-export function checkExplainSql(sql: string): CheckedSql {
-  return checkReadOnlySql(sql);
-}

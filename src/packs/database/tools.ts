@@ -10,7 +10,7 @@ import type { ToolDefinition } from '../../api/types.js';
 import { McpdError } from '../../chassis/errors.js';
 import { describeTable, listSchemas, searchObjects } from './catalog.js';
 import type { PgDatabase } from './pg-database.js';
-import { checkExplainSql, checkReadOnlySql, checkWriteSql, type WritePolicy } from './sql-guard.js';
+import { checkReadOnlySql, checkWriteSql, type WritePolicy } from './sql-guard.js';
 import type { DatabaseObserver } from './metrics.js';
 import type { DatabaseEntrySettings } from './settings.js';
 
@@ -129,7 +129,8 @@ export function explainTool(tools: DatabaseTools): ToolDefinition<any, any> {
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     handler: async (args: { database?: string; sql: string; params: (string | number | boolean | null)[]; analyze: boolean }, ctx) => {
       const db = pick(tools, args.database);
-      checkExplainSql(args.sql);
+      // The same rules as a query: even EXPLAIN ANALYZE can only ever run a checked SELECT.
+      checkReadOnlySql(args.sql);
       const plan = await tools.observer.observe(db.name, 'explain', () => db.explain(args.sql, args.params, args.analyze, db.settings.statementTimeoutMs, ctx.signal));
       return { database: db.name, plan };
     },
