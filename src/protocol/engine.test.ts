@@ -464,3 +464,33 @@ test('retained memory: 10,000 sequential tools/call on one session leave no per-
   assert.equal(engine.sessions.size, 1);
   assert.equal(engine.listen.size, 0);
 });
+
+test("resources/list adds what templates list; a failing listing leaves the rest listed; scopes filter listed resources", async (t) => {
+  const { engine } = harness(t, { authorization: { enforce: true } });
+  engine.registry.addResourceTemplate({
+    uriTemplate: 'mem://notes/{id}',
+    name: 'note',
+    list: async () => [{ uri: 'mem://notes/1', name: 'note 1' }, { uri: 'mem://notes/2', name: 'note 2' }],
+    read: (_uri, vars) => `note ${vars.id}`,
+  });
+  engine.registry.addResourceTemplate({
+    uriTemplate: 'mem://broken/{id}',
+    name: 'broken',
+    list: () => {
+      throw new Error('listing backend down');
+    },
+    read: () => 'never',
+  });
+  engine.registry.addResourceTemplate({
+    uriTemplate: 'mem://secret/{id}',
+    name: 'secret',
+    scopes: ['admin'],
+    list: () => [{ uri: 'mem://secret/1', name: 'secret 1' }],
+    read: () => 'classified',
+  });
+  const identity: Identity = { subject: 'bob', scopes: ['resources'], method: 'api-key' };
+  const ctx = await engine.handle(fakeExchange({ identity }), statelessRequest('resources/list'), 'stateless');
+  assert.equal(ctx.error, undefined);
+  const uris = ((ctx.result as { resources: { uri: string }[] }).resources).map((resource) => resource.uri);
+  assert.deepEqual(uris, ['mem://readme', 'mem://notes/1', 'mem://notes/2']);
+});

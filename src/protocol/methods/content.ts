@@ -1,7 +1,7 @@
 /**
  * Resources, resource templates, prompts and completions.
  */
-import type { ResourceReadReturn } from '../../api/types.js';
+import type { ResourceReadReturn, ResourceTemplateDefinition } from '../../api/types.js';
 import { JsonRpcErrorCode, McpdError } from '../../chassis/errors.js';
 import type { RequestContext } from '../context.js';
 import type { Engine } from '../engine.js';
@@ -10,10 +10,39 @@ import { normalizePromptResult, normalizeResourceContents } from '../results.js'
 import { inputChannelFor, inputRequired, InputRequiredSignal } from './mrtr.js';
 import { invalidParams } from './tools.js';
 
-export function listResources(ctx: RequestContext, engine: Engine): Record<string, unknown> {
-  const resources = engine.registry.listResources();
-  if (!engine.scopesEnforced) return { resources };
-  return { resources: resources.filter((item) => engine.allows(ctx, 'resource', item.uri as string, engine.registry.resources.get(item.uri as string)?.scopes)) };
+export function listResources(ctx: RequestContext, engine: Engine): Record<string, unknown> | Promise<Record<string, unknown>> {
+  const fixed = engine.registry.listResources();
+  const listing = [...engine.registry.templates.values()].filter((template) => template.definition.list);
+  // The common case stays synchronous: fixed resources only, the list computed once at registration.
+  if (listing.length === 0) return { resources: allowedResources(ctx, engine, fixed) };
+  return listTemplateResources(ctx, engine, listing.map((template) => template.definition)).then((listed) => ({
+    resources: allowedResources(ctx, engine, [...fixed, ...listed]),
+  }));
+}
+
+function allowedResources(ctx: RequestContext, engine: Engine, resources: Record<string, unknown>[]): Record<string, unknown>[] {
+  if (!engine.scopesEnforced) return resources;
+  return resources.filter((item) => {
+    const uri = item.uri as string;
+    const scopes = engine.registry.resources.get(uri)?.scopes ?? engine.registry.matchTemplate(uri)?.template.definition.scopes;
+    return engine.allows(ctx, 'resource', uri, scopes);
+  });
+}
+
+/** The concrete resources templates list (their `list`); one failing listing leaves the others listed. */
+async function listTemplateResources(ctx: RequestContext, engine: Engine, templates: ResourceTemplateDefinition[]): Promise<Record<string, unknown>[]> {
+  const handlerContext = new HandlerContextImpl(ctx, undefined);
+  const listed = await Promise.all(
+    templates.map(async (template) => {
+      try {
+        return (await template.list!(handlerContext)) as unknown as Record<string, unknown>[];
+      } catch (error) {
+        handlerContext.logger.warn({ template: template.uriTemplate, error: error instanceof McpdError ? error.code : 'INTERNAL' }, 'resource template listing failed');
+        return [];
+      }
+    }),
+  );
+  return listed.flat();
 }
 
 export function listResourceTemplates(_ctx: RequestContext, engine: Engine): Record<string, unknown> {
