@@ -6,6 +6,7 @@
  * hooks and its metrics there, and sees nothing else of the server.
  */
 import type { Registry } from 'prom-client';
+import type { ResultCache } from '../chassis/cache/result-cache.js';
 import type { PromptDefinition, ResourceDefinition, ResourceTemplateDefinition, ServerLogger, ToolDefinition } from './types.js';
 
 export interface PackHost {
@@ -21,6 +22,12 @@ export interface PackHost {
   lifecycle(component: { name: string; start?(): Promise<void> | void; stop?(): Promise<void> | void }): void;
   /** The Prometheus registry for the pack's own metrics; undefined when metrics are off. */
   readonly metrics: Registry | undefined;
+  /**
+   * The server's result cache under a namespace of the pack's own (`db`, `http`…): memory or Redis
+   * per the `cache` configuration, counted in `mcp_cache_*_total{cache="<namespace>"}`. A namespace
+   * belongs to one pack; keys always carry the caller's identity.
+   */
+  cache(namespace: string): ResultCache;
 }
 
 export interface ToolPack {

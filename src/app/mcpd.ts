@@ -24,6 +24,7 @@ import { Authenticator } from '../security/auth/authenticator.js';
 import { RateLimiter } from '../security/rate-limit.js';
 import { auditObserver, fileAuditSink, logAuditSink, type AuditSink } from '../security/audit.js';
 import { McpdError } from '../chassis/errors.js';
+import { CacheHub, type CacheCounters } from '../chassis/cache/index.js';
 import type { Identity } from '../api/types.js';
 import type { PackHost, ToolPack } from '../api/pack.js';
 import { databasePack } from '../packs/database/index.js';
@@ -87,6 +88,11 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
   const lifecycle = new Lifecycle();
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   let http: (HttpTransport & { url: string }) | undefined;
+  // One result cache per process; packs claim namespaces of it (host.cache) during setup, after metrics exist.
+  const cache: CacheHub = new CacheHub(config.cache, {
+    warn: (error) => logger.warn({ err: error, store: config.cache.store }, 'cache store unavailable; lookups miss'),
+    counters: (): CacheCounters | undefined => metrics && { hits: metrics.cacheHits, misses: metrics.cacheMisses, errors: metrics.cacheErrors },
+  });
   const metrics = config.metrics.enabled
     ? createMetrics({
         processMetrics: config.metrics.processMetrics,
@@ -99,6 +105,7 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
             loopDelay.reset();
             return p99;
           },
+          cache: cache.memory,
         },
       })
     : undefined;
@@ -166,6 +173,9 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
   });
   options.register?.(server);
 
+  // Registered before the packs: started before them, stopped after them.
+  lifecycle.register({ name: 'cache', start: () => cache.start(), stop: () => cache.close() });
+
   // Built-in packs first, then the embedder's; each sees only its host.
   for (const pack of [databasePack(config.database), ...(options.packs ?? [])]) {
     const packLogger = logger.child({ pack: pack.name });
@@ -178,6 +188,7 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
       readiness: (name, check) => health.register({ name, check }),
       lifecycle: (component) => void lifecycle.register(component),
       metrics: metrics?.registry,
+      cache: (namespace) => cache.namespace(namespace, pack.name),
     };
     pack.setup(host);
   }

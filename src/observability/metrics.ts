@@ -44,6 +44,10 @@ export interface Metrics {
   readonly overloadRejections: Counter<'reason'>;
   readonly rateLimitDecisions: FastCounter;
   readonly rateLimitStoreErrors: Counter;
+  /** Result-cache lookups and failures by namespace (`cache` label: `db`, …). */
+  readonly cacheHits: Counter<'cache'>;
+  readonly cacheMisses: Counter<'cache'>;
+  readonly cacheErrors: Counter<'cache'>;
   readonly eventLoopLag: Gauge;
   render(): Promise<string>;
   stop(): void;
@@ -57,6 +61,8 @@ export interface MetricSamplers {
   streams(): number;
   tasks(): number;
   eventLoopLagSeconds(): number;
+  /** The memory cache store's size; absent with the Redis store (Redis reports its own). */
+  cache?: { readonly entries: number; readonly bytes: number };
 }
 
 export function createMetrics(options: { processMetrics: boolean; samplers: MetricSamplers }): Metrics {
@@ -111,6 +117,25 @@ export function createMetrics(options: { processMetrics: boolean; samplers: Metr
     help: 'Failures to reach the shared rate-limit store (Redis); the failure policy applied instead.',
     registers: [registry],
   });
+  const cacheCounter = (name: string, help: string) => new Counter({ name, help, labelNames: ['cache'], registers: [registry] });
+  const cacheHits = cacheCounter('mcp_cache_hits_total', 'Result-cache lookups answered from the cache, by namespace (cache).');
+  const cacheMisses = cacheCounter('mcp_cache_misses_total', 'Result-cache lookups not answered from the cache (absent, expired, or the store failed), by namespace (cache).');
+  const cacheErrors = cacheCounter('mcp_cache_errors_total', 'Result-cache store failures (Redis unreachable or slow, an unreadable entry), by namespace (cache); the call went on without the cache.');
+  const cacheStore = samplers.cache;
+  if (cacheStore) {
+    const entries: Gauge = new Gauge({
+      name: 'mcp_cache_entries',
+      help: 'Entries held by the in-memory result cache (every namespace).',
+      registers: [registry],
+      collect: () => entries.set(cacheStore.entries),
+    });
+    const bytes: Gauge = new Gauge({
+      name: 'mcp_cache_bytes',
+      help: 'Bytes (keys and serialised values) held by the in-memory result cache.',
+      registers: [registry],
+      collect: () => bytes.set(cacheStore.bytes),
+    });
+  }
   const eventLoopLag: Gauge = new Gauge({
     name: 'mcp_event_loop_lag_seconds',
     help: 'Event-loop delay, p99 since the previous scrape.',
@@ -130,6 +155,9 @@ export function createMetrics(options: { processMetrics: boolean; samplers: Metr
     overloadRejections,
     rateLimitDecisions,
     rateLimitStoreErrors,
+    cacheHits,
+    cacheMisses,
+    cacheErrors,
     eventLoopLag,
     render: () => registry.metrics(),
     stop: () => registry.clear(),

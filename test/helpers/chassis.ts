@@ -46,7 +46,8 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unk
 
 /** A valid config for tests: loopback, any free port, quiet; sections overridden key by key. */
 export function testConfig(overrides: DeepPartial<McpdConfigInput> = {}): McpdConfig {
-  const base: Record<string, any> = { environment: 'test', http: { host: '127.0.0.1', port: 0 }, logging: { level: 'silent' } };
+  // The embedded database stays off unless a test asks for it: it costs seconds and memory per server.
+  const base: Record<string, any> = { environment: 'test', http: { host: '127.0.0.1', port: 0 }, logging: { level: 'silent' }, database: { embedded: { enabled: false } } };
   for (const [section, value] of Object.entries(overrides)) {
     base[section] = typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(base[section] ?? {}), ...value } : value;
   }

@@ -170,7 +170,10 @@ describe('the mcpd command', { concurrency: 4 }, () => {
     assert.deepEqual(await live.json(), { status: 'ok' });
     const ready = await fetch(new URL('/readyz', base), { signal: AbortSignal.timeout(3_000) });
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready', phase: 'running', checks: {} });
+    // The default embedded database is registered but not started: ready until a start fails.
+    const readiness = (await ready.json()) as { status: string; phase: string; checks: Record<string, { status: string }> };
+    assert.deepEqual(Object.keys(readiness.checks), ['database:main']);
+    assert.deepEqual({ ...readiness, checks: { 'database:main': readiness.checks['database:main'].status } }, { status: 'ready', phase: 'running', checks: { 'database:main': 'ok' } });
     const sent = performance.now();
     child.proc.kill('SIGTERM');
     const exit = await waitExit(child, 5_000);

@@ -240,7 +240,7 @@ const SHUTDOWN_TIMEOUT_MS = 5_000;
 
 function spawnEntry(env: Record<string, string>): Child {
   return spawnChild(['--import', 'tsx', ENTRY], {
-    env: { MCPD_ENV: 'test', NODE_ENV: undefined, MCPD_CONFIG: undefined, MCPD_LOGGING__LEVEL: 'info', MCPD_LOGGING__FORMAT: 'json', ...env },
+    env: { MCPD_ENV: 'test', NODE_ENV: undefined, MCPD_CONFIG: undefined, MCPD_LOGGING__LEVEL: 'info', MCPD_LOGGING__FORMAT: 'json', MCPD_DATABASE__EMBEDDED__ENABLED: 'false', ...env },
   });
 }
 

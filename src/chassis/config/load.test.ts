@@ -347,6 +347,24 @@ describe('secrets', () => {
   });
 });
 
+describe('cache section', () => {
+  test('defaults to a bounded in-memory store', () => {
+    const { config } = loadConfig({ cwd: dir, env: NO_FILE_ENV });
+    assert.deepEqual(config.cache, { store: 'memory', keyPrefix: 'mcpd:cache', maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, maxEntryBytes: 2 * 1024 * 1024, timeoutMs: 250 });
+  });
+
+  test('cache.redisUrl is a secret: refused in a file, taken verbatim from the environment, redacted', () => {
+    const url = 'redis://:p4ssw0rd@cache.internal:6379/0';
+    const file = writeYaml('cache-secret.yaml', `cache:\n  store: redis\n  redisUrl: ${url}\n`);
+    const { issues, message } = issuesOf(() => loadConfig({ file, cwd: dir, env: NO_FILE_ENV }));
+    assert.match(findIssue(issues, 'cache.redisUrl').expected, /environment/);
+    assert.ok(!message.includes('p4ssw0rd'));
+    const { config } = loadConfig({ cwd: dir, env: { ...NO_FILE_ENV, MCPD_CACHE__STORE: 'redis', MCPD_CACHE__REDIS_URL: url } });
+    assert.equal(config.cache.redisUrl, url);
+    assert.equal((redactConfig(config).cache as Record<string, unknown>).redisUrl, '[REDACTED]');
+  });
+});
+
 describe('file selection', () => {
   test('MCPD_ENV selects config/<env>.yaml under cwd', () => {
     writeYaml('sel/config/staging.yaml', 'http:\n  port: 4321\n');

@@ -217,6 +217,30 @@ export const rateLimitSection = z
   })
   .prefault({});
 
+export const cacheSection = z
+  .strictObject({
+    store: z
+      .enum(['memory', 'redis'])
+      .default('memory')
+      .describe('Where cached tool results live (database queries with cacheTtlMs): this process (bounded LRU), or Redis shared by every replica.'),
+    redisUrl: z.string().optional().describe('SECRET (env or file only). Redis URL for store redis (may carry a password; rediss:// for TLS).'),
+    keyPrefix: z
+      .string()
+      .min(1)
+      .default('mcpd:cache')
+      .describe('Prefix of cache keys, followed by the namespace (`db`…) and a SHA-256 of the key material: no SQL, parameter or identity appears in a key.'),
+    maxEntries: z.number().int().positive().default(10_000).describe('Entries the memory store keeps at most (least recently used go first).'),
+    maxBytes: z.number().int().positive().default(64 * 1024 * 1024).describe('Bytes (keys and serialised values) the memory store keeps at most.'),
+    maxEntryBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(2 * 1024 * 1024)
+      .describe('Largest entry cached, in either store; a larger result is returned but not cached.'),
+    timeoutMs: positiveMs.default(250).describe('Longest a Redis lookup or write may take; past it the call proceeds as a miss (counted as an error).'),
+  })
+  .prefault({});
+
 export const auditSection = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Write an audit event for every tool call and resource read.'),
@@ -240,6 +264,7 @@ export const configSchema = z.strictObject({
   auth: authSection,
   rateLimit: rateLimitSection,
   audit: auditSection,
+  cache: cacheSection,
   database: databaseSection,
 });
 
@@ -247,4 +272,4 @@ export type McpdConfig = z.output<typeof configSchema>;
 export type McpdConfigInput = z.input<typeof configSchema>;
 
 /** Keys that hold secrets: accepted only from the environment or a file, always redacted. */
-export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl', 'auth.stdioToken', 'database.dsn', 'database.dsns'];
+export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl', 'cache.redisUrl', 'auth.stdioToken', 'database.dsn', 'database.dsns'];

@@ -42,8 +42,15 @@ export async function searchObjects(db: PgDatabase, pattern: string, schema: str
 /** Columns, keys, constraints, indexes and comments of one table or view (`table` or `schema.table`). */
 export async function describeTable(db: PgDatabase, table: string, timeoutMs: number) {
   const dot = table.indexOf('.');
-  const schema = dot === -1 ? null : table.slice(0, dot);
-  const name = dot === -1 ? table : table.slice(dot + 1);
+  return describeRelation(db, dot === -1 ? null : table.slice(0, dot), dot === -1 ? table : table.slice(dot + 1), timeoutMs);
+}
+
+/**
+ * The same, with schema and name given apart (names may contain dots); a null
+ * schema means the first visible match, then user schemas.
+ */
+export async function describeRelation(db: PgDatabase, schema: string | null, name: string, timeoutMs: number) {
+  const table = schema === null ? name : `${schema}.${name}`;
   return db.catalog(timeoutMs, async (query) => {
     const [found] = await query(
       `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, ${KIND} AS kind,

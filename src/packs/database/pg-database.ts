@@ -46,6 +46,17 @@ export interface WriteResult {
   rows: unknown[][];
 }
 
+/**
+ * How a running statement is stopped. PostgreSQL enforces `statement_timeout`
+ * and cancels on request from another connection; an embedded database that
+ * cannot interrupt itself supplies both from outside.
+ */
+export interface StatementControl {
+  cancel(client: pg.PoolClient): void;
+  /** Arms a deadline the database cannot enforce itself; returns its disarm. */
+  deadline?(timeoutMs: number): () => void;
+}
+
 export interface PoolStats {
   total: number;
   idle: number;
@@ -67,22 +78,28 @@ function rowBytes(row: unknown[]): number {
 
 export class PgDatabase {
   readonly pool: pg.Pool;
+  private readonly control: StatementControl;
 
   constructor(
     readonly name: string,
     connection: pg.PoolConfig,
     readonly settings: DatabaseEntrySettings,
+    control?: StatementControl,
   ) {
     this.pool = new pg.Pool({
-      ...connection,
       max: settings.pool.max,
       idleTimeoutMillis: settings.pool.idleTimeoutMs,
       connectionTimeoutMillis: settings.pool.connectionTimeoutMs,
       application_name: 'mcpd',
+      ...connection,
       types: JSON_SAFE_TYPES,
     });
+    this.control = control ?? { cancel: (client) => this.cancelOnServer(client) };
     // An idle connection dropped by the server (restart, admin kill) must not crash the process.
     this.pool.on('error', () => {});
+    // Nor one dropped while checked out (the pool listens only to idle ones): a socket error, e.g. ECONNRESET on an
+    // immediate shutdown, is emitted on the client as well as failing its query; the query's failure is what we handle.
+    this.pool.on('connect', (client) => void client.on('error', () => {}));
   }
 
   get stats(): PoolStats {
@@ -109,7 +126,7 @@ export class PgDatabase {
    * Cancels the statement running on `client` from another connection (the
    * server stops working on it, rather than the client merely giving up).
    */
-  private cancelOn(client: pg.PoolClient): void {
+  private cancelOnServer(client: pg.PoolClient): void {
     const pid = (client as unknown as { processID?: number }).processID;
     if (typeof pid !== 'number') return;
     const canceller = new pg.Client({ ...(this.pool.options as pg.ClientConfig), types: undefined });
@@ -128,6 +145,7 @@ export class PgDatabase {
    */
   private async transaction<T>(begin: string, end: 'ROLLBACK' | 'COMMIT', timeoutMs: number, signal: AbortSignal | undefined, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.connect(signal);
+    const disarm = this.control.deadline?.(timeoutMs);
     let healthy = false;
     try {
       await client.query(`${begin}; ${this.timeouts(timeoutMs)}`);
@@ -138,6 +156,7 @@ export class PgDatabase {
     } catch (error) {
       throw databaseError(error, this.name, timeoutMs);
     } finally {
+      disarm?.();
       client.release(healthy ? undefined : true);
     }
   }
@@ -146,7 +165,7 @@ export class PgDatabase {
   read(sql: string, params: readonly unknown[], options: ReadOptions): Promise<ReadResult> {
     const signal = options.signal;
     return this.transaction('BEGIN TRANSACTION READ ONLY', 'ROLLBACK', options.timeoutMs, signal, async (client) => {
-      const onAbort = () => this.cancelOn(client);
+      const onAbort = () => this.control.cancel(client);
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         return await this.readRows(client, sql, params, options);

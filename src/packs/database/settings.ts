@@ -16,6 +16,12 @@ export const databaseEntry = z.strictObject({
   statementTimeoutMs: positiveMs.default(5_000).describe('Default server-side statement timeout (SET LOCAL statement_timeout).'),
   maxStatementTimeoutMs: positiveMs.default(30_000).describe('Largest timeout a caller may ask for.'),
   lockTimeoutMs: positiveMs.default(1_000).describe('SET LOCAL lock_timeout: a query never waits long for a lock.'),
+  cacheTtlMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Cache db_query results this long (per caller, SQL, parameters and row limit; in the `cache` store); 0 = off. Cached rows may be up to this old.'),
   pool: z
     .strictObject({
       max: z.number().int().positive().default(10).describe('Connections in the pool.'),
@@ -38,7 +44,18 @@ export const databaseSection = z
     dsn: z
       .string()
       .optional()
-      .describe('SECRET (env or file only). PostgreSQL URL of the database named `main`. Without it and without dsns, no database tools are served.'),
+      .describe('SECRET (env or file only). PostgreSQL URL of the database named `main`. Without it and without dsns, the embedded database is served (database.embedded).'),
+    embedded: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('With no dsn and no dsns: serve an embedded PostgreSQL (PGlite, in a worker thread) as the database `main`.'),
+        dataDir: z
+          .string()
+          .optional()
+          .describe('Keep the embedded database in this directory (created, and seeded when `seed` is on, if empty). Unset: a temporary directory removed at stop.'),
+        seed: z.boolean().default(true).describe('Load the demo shop (customers, products, orders) into a new embedded database.'),
+      })
+      .prefault({})
+      .describe('The embedded database served when no PostgreSQL is configured.'),
     dsns: z
       .record(z.string().regex(/^[a-z][a-z0-9_]{0,30}$/), z.string())
       .default({})

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { ToolDefinition } from '../../api/types.js';
+import type { ResultCache } from '../../chassis/cache/result-cache.js';
 import { McpdError } from '../../chassis/errors.js';
 import { describeTable, listSchemas, searchObjects } from './catalog.js';
 import type { PgDatabase } from './pg-database.js';
@@ -23,6 +24,8 @@ export interface DatabaseTools {
   /** Settings by database name, known before start. */
   entries: ReadonlyMap<string, DatabaseEntrySettings>;
   observer: DatabaseObserver;
+  /** The `db` namespace of the result cache; used by databases whose cacheTtlMs > 0. */
+  cache?: ResultCache;
 }
 
 function databaseArgument(names: string[]) {
@@ -49,6 +52,13 @@ function describeDatabases(tools: DatabaseTools): string {
   return entries.length > 1 ? ` Databases: ${entries.join('; ')}.` : entries[0]?.includes('(') ? ` Database: ${entries[0]}.` : '';
 }
 
+/** Agents should know a result may be stale, and how stale. */
+function describeCaching(tools: DatabaseTools): string {
+  if (!tools.cache) return '';
+  const cached = [...tools.entries].filter(([, entry]) => entry.cacheTtlMs > 0).map(([name, entry]) => `${name} up to ${entry.cacheTtlMs / 1000} s`);
+  return ` Results may come from a cache (flagged \`cached\`): ${cached.join('; ')} old.`;
+}
+
 export function queryTool(tools: DatabaseTools): ToolDefinition<any, any> {
   const names = [...tools.entries.keys()];
   return {
@@ -58,7 +68,8 @@ export function queryTool(tools: DatabaseTools): ToolDefinition<any, any> {
       'Run one read-only SQL SELECT (PostgreSQL dialect) with positional parameters ($1, $2…). Returns columns and rows as JSON; ' +
       'big numbers, dates and binary values come as PostgreSQL text. Results are cut at the row limit and flagged `truncated`. ' +
       'Writes, transaction control, SET, COPY and file or network functions are rejected.' +
-      describeDatabases(tools),
+      describeDatabases(tools) +
+      describeCaching(tools),
     input: z.object({
       ...databaseArgument(names),
       sql: z.string().min(1).max(100_000).describe('One SELECT statement. Use $1, $2… for values.'),
@@ -66,17 +77,37 @@ export function queryTool(tools: DatabaseTools): ToolDefinition<any, any> {
       maxRows: z.number().int().positive().optional().describe('Most rows to return (capped by the server).'),
       timeoutMs: z.number().int().positive().optional().describe('Statement timeout in ms (capped by the server).'),
     }),
-    output: z.object({ database: z.string(), columns, rows: z.array(z.array(z.unknown())), rowCount: z.number(), truncated: z.boolean(), truncatedBy: z.enum(['maxRows', 'maxBytes']).optional() }),
+    output: z.object({
+      database: z.string(),
+      columns,
+      rows: z.array(z.array(z.unknown())),
+      rowCount: z.number(),
+      truncated: z.boolean(),
+      truncatedBy: z.enum(['maxRows', 'maxBytes']).optional(),
+      cached: z.boolean().optional().describe('true: served from the result cache (up to the database’s cacheTtlMs old).'),
+    }),
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     handler: async (args: { database?: string; sql: string; params: (string | number | boolean | null)[]; maxRows?: number; timeoutMs?: number }, ctx) => {
       const db = pick(tools, args.database);
+      // Checked before the cache too: rejected SQL is rejected every time, never answered from a cache.
       checkReadOnlySql(args.sql);
       const maxRows = Math.min(args.maxRows ?? db.settings.defaultRows, db.settings.maxRows);
       const timeoutMs = timeoutOf(db, args.timeoutMs);
+      const ttlMs = db.settings.cacheTtlMs;
+      const cache = ttlMs > 0 ? tools.cache : undefined;
+      // Everything the rows depend on, and who asked: a result is never served to another identity.
+      const key = { identity: ctx.identity, parts: [db.name, args.sql, args.params, maxRows, db.settings.maxResultBytes] };
+      if (cache) {
+        const hit = await cache.get<Record<string, unknown>>(key);
+        if (hit) return { ...hit, cached: true };
+      }
       const result = await tools.observer.observe(db.name, 'query', () =>
         db.read(args.sql, args.params, { maxRows, maxBytes: db.settings.maxResultBytes, timeoutMs, signal: ctx.signal }),
       );
-      return { database: db.name, ...result };
+      const value = { database: db.name, ...result };
+      // Only a result that arrived: errors throw past this line and are never cached.
+      if (cache) await cache.set(key, value, ttlMs);
+      return value;
     },
   };
 }
