@@ -48,7 +48,7 @@ export interface LoadedConfig {
 
 const RESERVED_ENV = new Set(['MCPD_ENV', 'MCPD_ENVIRONMENT', 'MCPD_CONFIG']);
 /** Secrets whose value is structured (JSON), not a plain string. */
-const STRUCTURED_SECRETS = new Set(['auth.apiKeys', 'database.dsns']);
+const STRUCTURED_SECRETS = new Set(['auth.apiKeys', 'database.dsns', 'httpRequests.hostSecrets']);
 /**
  * Variables Kubernetes injects for a Service named `mcpd` (service links):
  * not configuration, and not typos either.

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 // Tool packs declare their own sections (zod only); this file composes them into the one schema.
 import { databaseSection } from '../../packs/database/settings.js';
+import { httpRequestsSection } from '../../packs/http/settings.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().positive();
@@ -266,10 +267,11 @@ export const configSchema = z.strictObject({
   audit: auditSection,
   cache: cacheSection,
   database: databaseSection,
+  httpRequests: httpRequestsSection,
 });
 
 export type McpdConfig = z.output<typeof configSchema>;
 export type McpdConfigInput = z.input<typeof configSchema>;
 
 /** Keys that hold secrets: accepted only from the environment or a file, always redacted. */
-export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl', 'cache.redisUrl', 'auth.stdioToken', 'database.dsn', 'database.dsns'];
+export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl', 'cache.redisUrl', 'auth.stdioToken', 'database.dsn', 'database.dsns', 'httpRequests.hostSecrets'];
