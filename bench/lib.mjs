@@ -1,5 +1,6 @@
 // Shared helpers for the benchmark scripts: wire-format builders, a tiny loopback HTTP client,
 // response parsing (plain JSON or a single-event SSE body) and echo-result verification.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -137,4 +138,43 @@ export async function fullGc() {
   await new Promise((r) => setTimeout(r, 50));
   globalThis.gc();
   return process.memoryUsage();
+}
+
+// ---------------------------------------------------------------- statistics, formatting, /proc memory
+/** Exact percentile of a sorted array (nearest rank). */
+export const percentile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN);
+
+export const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export const fmt = {
+  int: (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a'),
+  ms: (n) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 2 : 1)}` : 'n/a'),
+  mb: (b) => (Number.isFinite(b) ? `${(b / 1048576).toFixed(1)}` : 'n/a'),
+  kb: (b) => (Number.isFinite(b) ? `${(b / 1024).toFixed(2)}` : 'n/a'),
+  x: (n) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a'),
+  pct: (n) => (Number.isFinite(n) ? `${(n * 100).toFixed(0)}%` : 'n/a'),
+};
+
+/** A text table; the first two columns are left-aligned, the rest right-aligned. */
+export function table(headers, rows) {
+  const all = [headers, ...rows].map((r) => r.map(String));
+  const widths = headers.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
+
+/** Resident set size now and its high-water mark, in bytes, from /proc/<pid>/status (Linux). */
+export function procStatus(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(text.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
+    return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+  } catch {
+    return undefined;
+  }
 }

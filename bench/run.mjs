@@ -5,6 +5,8 @@
 //   2. sessions    retained heap per idle 2025-11-25 session (bench/session-memory.mjs, --expose-gc)
 //   3. leak        heap after forced GC before/after a sustained load (bench/leak-server.mjs, --expose-gc)
 //   4. stdio       cold start: spawn -> first response line to an initialize request
+//   5. database    opt-in (BENCH_ONLY=database, or add it to the list): db_query vs a bare pg query on the real
+//                  PostgreSQL, and a million-row table with maxRows 100 (bench/database.mjs; BENCH_DB_* knobs there)
 //
 // Environment:
 //   BENCH_DURATION       measured seconds per server and style in the throughput section (default 10)
@@ -15,18 +17,19 @@
 //   BENCH_SESSIONS       sessions opened by the session-memory check (default 1000)
 //   BENCH_SESSION_REPEATS  session-memory runs per server; the median is reported (default 3)
 //   BENCH_STDIO_RUNS     cold starts per stdio server (default 20)
-//   BENCH_ONLY           comma list of sections to run: throughput,sessions,leak,stdio (default all)
+//   BENCH_ONLY           comma list of sections to run: throughput,sessions,leak,stdio,database
+//                        (default throughput,sessions,leak,stdio: the database section needs PostgreSQL)
 //   BENCH_SERVERS        comma list of throughput servers (default all): bare,mcpd,chassis,chassisApiKey,chassisJwt,sdk
 // Results: printed, and written to .bench/results.json.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import {
-  callBodyParts, callHeaders, ECHO_TEXT, freePort, HOST, openSession, SESSION_VERSION, verifyEcho, waitForPort,
+  callBodyParts, callHeaders, ECHO_TEXT, fmt, freePort, HOST, median, openSession, percentile, procStatus, SESSION_VERSION, table, verifyEcho, waitForPort,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -157,16 +160,6 @@ async function spawnHttpServer(key) {
 }
 
 // ---------------------------------------------------------------- memory sampling (/proc)
-function procStatus(pid) {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k) => Number(text.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
-    return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
-  } catch {
-    return undefined;
-  }
-}
-
 function rssSampler(pid, everyMs = 200) {
   let maxRss = 0;
   let samples = 0;
@@ -206,35 +199,10 @@ function cannon(url, style, sessionId, durationSec, extraHeaders) {
 }
 
 // ---------------------------------------------------------------- formatting
-const fmt = {
-  int: (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a'),
-  ms: (n) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 2 : 1)}` : 'n/a'),
-  mb: (b) => (Number.isFinite(b) ? `${(b / 1048576).toFixed(1)}` : 'n/a'),
-  kb: (b) => (Number.isFinite(b) ? `${(b / 1024).toFixed(2)}` : 'n/a'),
-  x: (n) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a'),
-  pct: (n) => (Number.isFinite(n) ? `${(n * 100).toFixed(0)}%` : 'n/a'),
-};
-
-function table(headers, rows) {
-  const all = [headers, ...rows].map((r) => r.map(String));
-  const widths = headers.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
-}
-
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const log = (...a) => console.log(...a);
 const step = (msg) => process.stderr.write(`  · ${msg}\n`);
 
 // ---------------------------------------------------------------- 1. throughput
-/** Exact percentile of a sorted array (nearest rank). */
-const percentile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN);
-
 /** One measured slice; appends per-second request counts and per-response latencies to `acc`. */
 async function measureSlice(srv, style, acc) {
   const inst = cannon(srv.url, style, srv.sessionId, CONFIG.sliceSec, srv.headers);
@@ -604,7 +572,13 @@ const results = {
 const t0 = Date.now();
 log(`mcpd benchmark — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`);
 log('Load generator (autocannon) runs in this process and shares the machine with the server under test.');
-const sections = { throughput: benchThroughput, sessions: benchSessions, leak: benchLeak, stdio: benchStdio };
+// 5. database tools (opt-in): bench/database.mjs, loaded only when selected (it needs PostgreSQL).
+async function benchDb(results) {
+  const { benchDatabase } = await import('./database.mjs');
+  await benchDatabase(results, { log, step, track });
+}
+
+const sections = { throughput: benchThroughput, sessions: benchSessions, leak: benchLeak, stdio: benchStdio, database: benchDb };
 const failures = [];
 for (const name of CONFIG.only) {
   if (!sections[name]) throw new Error(`unknown section ${name} in BENCH_ONLY`);
@@ -620,6 +594,7 @@ const collectFailures = () => {
   for (const e of results.leak?.runs ?? []) if (!e.ok) failures.push(`leak ${e.style}/${e.server}: ${e.error}`);
   for (const t of ['mcpd', 'sdk']) for (const r of results.sessionMemory?.[t]?.runs ?? []) if (r.error) failures.push(`sessions ${t}: ${r.error}`);
   for (const k of Object.keys(STDIO_TARGETS)) for (const f of results.stdio?.[k]?.failures ?? []) failures.push(`stdio ${k}: ${f}`);
+  for (const e of results.database?.errors ?? []) failures.push(`database: ${e}`);
 };
 collectFailures();
 results.finishedAt = new Date().toISOString();

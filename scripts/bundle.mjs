@@ -26,7 +26,7 @@ await build({
   // ws's optional native accelerators; Ajv is loaded on demand with require(); pino starts worker
   // threads from its own files and OpenTelemetry's SDK is loaded only when tracing is on: all of
   // these stay in node_modules.
-  external: ['bufferutil', 'utf-8-validate', 'ajv', 'pg', 'pg-native', 'pg-cursor', 'libpg-query', '@electric-sql/pglite', 'pino', 'pino-pretty', 'thread-stream', 'prom-client', '@opentelemetry/*'],
+  external: ['bufferutil', 'utf-8-validate', 'ajv', 'pg', 'pg-native', 'libpg-query', '@electric-sql/pglite', 'pino', 'pino-pretty', 'thread-stream', 'prom-client', '@opentelemetry/*'],
   banner: { js: "import { createRequire as __mcpdCreateRequire } from 'node:module'; const require = __mcpdCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

@@ -1,21 +1,22 @@
 /**
  * One PostgreSQL database behind a pool, executed safely:
  *
- * - every statement travels with the extended query protocol (a cursor, or
+ * - every statement travels with the extended query protocol (a portal, or
  *   `queryMode: 'extended'`), so a second statement can never ride along;
  * - reads run inside `BEGIN READ ONLY` with `SET LOCAL` statement, lock and
  *   idle timeouts — enforced by the server, which cancels the statement — and
  *   always end in ROLLBACK;
- * - rows come from a cursor in batches, so a million-row result is never
- *   loaded to return a hundred; reading stops at the row and byte caps;
+ * - a read is one round trip whose portal has a row limit (portal-read.ts),
+ *   so a million-row result is never computed to return a hundred; rows past
+ *   the row and byte caps are not kept;
  * - a connection whose state is in doubt (any error, a cancellation) is
  *   destroyed instead of going back to the pool.
  */
 import pg from 'pg';
-import Cursor from 'pg-cursor';
 import { McpdError } from '../../chassis/errors.js';
 import { databaseError } from './errors.js';
 import type { DatabaseEntrySettings } from './settings.js';
+import { asSubmittable, PortalRead } from './portal-read.js';
 import { JSON_SAFE_TYPES, typeName } from './values.js';
 
 export interface Column {
@@ -63,17 +64,8 @@ export interface PoolStats {
   waiting: number;
 }
 
-const BATCH_ROWS = 500;
-
 function columnsOf(fields: readonly { name: string; dataTypeID: number }[] | undefined): Column[] {
   return (fields ?? []).map((field) => ({ name: field.name, type: typeName(field.dataTypeID) }));
-}
-
-/** Approximate JSON size of a row (what the agent receives). */
-function rowBytes(row: unknown[]): number {
-  let bytes = 2;
-  for (const value of row) bytes += (typeof value === 'string' ? value.length + 2 : value === null ? 4 : JSON.stringify(value)?.length ?? 4) + 1;
-  return bytes;
 }
 
 export class PgDatabase {
@@ -106,11 +98,15 @@ export class PgDatabase {
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
-  private timeouts(timeoutMs: number): string {
+  private timeouts(timeoutMs: number): string[] {
     const statement = Math.max(1, Math.floor(timeoutMs));
     const lock = Math.min(statement, this.settings.lockTimeoutMs);
     // Integers only, built here: this text never contains caller input.
-    return `SET LOCAL statement_timeout = ${statement}; SET LOCAL lock_timeout = ${lock}; SET LOCAL idle_in_transaction_session_timeout = ${statement + 5000}`;
+    return [
+      `SET LOCAL statement_timeout = ${statement}`,
+      `SET LOCAL lock_timeout = ${lock}`,
+      `SET LOCAL idle_in_transaction_session_timeout = ${statement + 5000}`,
+    ];
   }
 
   private async connect(signal?: AbortSignal): Promise<pg.PoolClient> {
@@ -148,7 +144,7 @@ export class PgDatabase {
     const disarm = this.control.deadline?.(timeoutMs);
     let healthy = false;
     try {
-      await client.query(`${begin}; ${this.timeouts(timeoutMs)}`);
+      await client.query([begin, ...this.timeouts(timeoutMs)].join('; '));
       const value = await work(client);
       await client.query(end);
       healthy = true;
@@ -161,56 +157,32 @@ export class PgDatabase {
     }
   }
 
-  /** A checked read-only query (see sql-guard.ts): one statement, read-only transaction, cursor, caps. */
-  read(sql: string, params: readonly unknown[], options: ReadOptions): Promise<ReadResult> {
-    const signal = options.signal;
-    return this.transaction('BEGIN TRANSACTION READ ONLY', 'ROLLBACK', options.timeoutMs, signal, async (client) => {
-      const onAbort = () => this.control.cancel(client);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        return await this.readRows(client, sql, params, options);
-      } catch (error) {
-        if (signal?.aborted) throw new McpdError('CANCELLED', 'The request was cancelled; the statement was cancelled on the server');
-        throw error;
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-      }
-    });
-  }
-
-  /** Reads from a cursor in batches until the result ends or a cap is reached. */
-  private async readRows(client: pg.PoolClient, sql: string, params: readonly unknown[], options: ReadOptions): Promise<ReadResult> {
-    const cursor = client.query(new Cursor(sql, params as unknown[], { rowMode: 'array', types: JSON_SAFE_TYPES }));
-    const rows: unknown[][] = [];
-    let bytes = 0;
-    let truncatedBy: ReadResult['truncatedBy'];
-    let fields: { name: string; dataTypeID: number }[] | undefined;
-    for (;;) {
-      const want = Math.min(BATCH_ROWS, options.maxRows + 1 - rows.length);
-      const batch = await new Promise<unknown[][]>((resolve, reject) =>
-        cursor.read(want, (error, result, full) => {
-          if (error) return reject(error);
-          fields ??= (full as unknown as { fields?: { name: string; dataTypeID: number }[] }).fields;
-          resolve(result as unknown[][]);
-        }),
-      );
-      for (const row of batch) {
-        if (rows.length === options.maxRows) {
-          truncatedBy = 'maxRows';
-          break;
-        }
-        const size = rowBytes(row);
-        if (bytes + size > options.maxBytes) {
-          truncatedBy = 'maxBytes';
-          break;
-        }
-        bytes += size;
-        rows.push(row);
-      }
-      if (truncatedBy || batch.length < want) break;
+  /**
+   * A checked read-only query (see sql-guard.ts) in one round trip
+   * (portal-read.ts): read-only transaction, server-side timeouts, the
+   * portal's row limit as the cursor, row and byte caps, ROLLBACK.
+   */
+  async read(sql: string, params: readonly unknown[], options: ReadOptions): Promise<ReadResult> {
+    const { signal, timeoutMs } = options;
+    const client = await this.connect(signal);
+    const disarm = this.control.deadline?.(timeoutMs);
+    const onAbort = () => this.control.cancel(client);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let healthy = false;
+    try {
+      const read = new PortalRead(sql, params, { maxRows: options.maxRows, maxBytes: options.maxBytes, before: ['BEGIN TRANSACTION READ ONLY', ...this.timeouts(timeoutMs)] });
+      void client.query(asSubmittable(read));
+      const result = await read.done;
+      healthy = true;
+      return result;
+    } catch (error) {
+      if (signal?.aborted) throw new McpdError('CANCELLED', 'The request was cancelled; the statement was cancelled on the server');
+      throw databaseError(error, this.name, timeoutMs);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      disarm?.();
+      client.release(healthy ? undefined : true);
     }
-    await cursor.close();
-    return { columns: columnsOf(fields), rows, rowCount: rows.length, truncated: truncatedBy !== undefined, ...(truncatedBy ? { truncatedBy } : {}) };
   }
 
   /** EXPLAIN of a checked query, as PostgreSQL's JSON plan; ANALYZE runs it inside the read-only transaction. */

@@ -58,3 +58,20 @@ test('writes: allowed kinds on allowed tables only, no hidden second write', () 
   assert.throws(() => checkWriteSql('DROP TABLE notes', policy(['insert', 'update', 'delete'])), /not allowed/);
   assert.throws(() => checkWriteSql('INSERT INTO notes VALUES (1); DROP TABLE notes', policy(['insert'])), /exactly one statement/);
 });
+
+test('verdicts are remembered by text: a repeated refusal is the same refusal, a repeated query the same result', async () => {
+  await loadSqlParser();
+  const attack = 'SELECT 1; DROP TABLE t';
+  const first = (() => {
+    try {
+      checkReadOnlySql(attack);
+    } catch (error) {
+      return error;
+    }
+  })();
+  assert.throws(() => checkReadOnlySql(attack), (error) => error === first);
+  assert.deepEqual(checkReadOnlySql('SELECT * FROM a JOIN b USING (id)'), checkReadOnlySql('SELECT * FROM a JOIN b USING (id)'));
+  // Long statements are checked every time (not kept), with the same rules.
+  const long = `SELECT 1 AS x${' '.repeat(5000)}; DELETE FROM t`;
+  assert.throws(() => checkReadOnlySql(long), /exactly one statement/);
+});

@@ -14,6 +14,7 @@
  * The parse result is not trusted alone: statements then run with the extended
  * protocol inside a READ ONLY transaction (see pg-database.ts).
  */
+import { LRUCache } from 'lru-cache';
 import { McpdError } from '../../chassis/errors.js';
 import { isDeniedFunction } from './denylist.js';
 
@@ -179,8 +180,32 @@ function parseOne(sql: string): { type: string; body: Node; tree: Node } {
   return { type, body: tree[type] as Node, tree };
 }
 
+/**
+ * Verdicts on recent read-only statements: agents repeat the same SQL often, and parsing is the
+ * largest part of a query's cost inside mcpd (~50 µs). The verdict depends on the text alone.
+ */
+const readOnlyVerdicts = new LRUCache<string, { checked: CheckedSql } | { refused: McpdError }>({ max: 1000 });
+const CACHED_SQL_LENGTH = 4096;
+
 /** Checks a read-only query; throws VALIDATION_ERROR naming the reason. */
 export function checkReadOnlySql(sql: string): CheckedSql {
+  if (sql.length > CACHED_SQL_LENGTH) return inspectReadOnlySql(sql);
+  let verdict = readOnlyVerdicts.get(sql);
+  if (!verdict) {
+    try {
+      verdict = { checked: inspectReadOnlySql(sql) };
+    } catch (error) {
+      // Only the statement's own refusals are kept (not "the parser is not loaded yet").
+      if (!(error instanceof McpdError) || error.code !== 'VALIDATION_ERROR') throw error;
+      verdict = { refused: error };
+    }
+    readOnlyVerdicts.set(sql, verdict);
+  }
+  if ('refused' in verdict) throw verdict.refused;
+  return verdict.checked;
+}
+
+function inspectReadOnlySql(sql: string): CheckedSql {
   const { type, tree } = parseOne(sql);
   if (type !== 'SelectStmt') throw rejected(REFUSALS[type] ?? `${type.replace(/Stmt$/, '')} statements are not allowed; only SELECT`);
   const found: Finding = { tables: new Set(), writes: [] };
