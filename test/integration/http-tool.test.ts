@@ -197,10 +197,15 @@ describe('http_request against local servers', () => {
     assert.doesNotMatch(logs.text(), /sekret-value-123/);
   });
 
-  test('framing headers cannot be set by the caller', T, async () => {
+  test('framing headers cannot be set by the caller; a header undici cannot send is a validation error', T, async () => {
     const { isError, text } = await call(app.url, { url: `${a.origin}/json`, headers: { Host: 'evil.example' } });
     assert.equal(isError, true);
     assert.match(text, /^VALIDATION_ERROR: Header Host is set by the server/);
+    const badName = await call(app.url, { url: `${a.origin}/json`, headers: { 'bad header': 'x' } });
+    assert.equal(badName.isError, true);
+    assert.match(badName.text, /^VALIDATION_ERROR: /);
+    const injected = await call(app.url, { url: `${a.origin}/json`, headers: { 'x-a': 'ok\r\nInjected: yes' } });
+    assert.match(injected.text, /^VALIDATION_ERROR: Header x-a contains a line break/);
   });
 
   test('idempotent requests are retried on 503 with backoff; a POST is not', T, async () => {

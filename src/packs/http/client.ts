@@ -290,6 +290,8 @@ export class HttpClient {
     if (code === 'UND_ERR_CONNECT_TIMEOUT') return new McpdError('TIMEOUT', `Connecting to ${url.host} timed out after ${this.settings.connectTimeoutMs} ms`);
     if (code === 'UND_ERR_HEADERS_TIMEOUT') return new McpdError('TIMEOUT', `${url.host} sent no response headers within ${this.settings.headersTimeoutMs} ms`);
     if (code === 'UND_ERR_BODY_TIMEOUT') return new McpdError('TIMEOUT', `${url.host} stopped sending the body for ${this.settings.bodyTimeoutMs} ms`);
+    // undici refuses what the caller gave before sending anything (a header name it cannot send, say).
+    if (code === 'UND_ERR_INVALID_ARG') return new McpdError('VALIDATION_ERROR', `The request cannot be sent: ${(error as Error).message}`);
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new McpdError('UPSTREAM_ERROR', `The host ${url.hostname} could not be resolved`);
     if (code) return new McpdError('UPSTREAM_ERROR', `The request to ${url.host} failed (${code})`, { retryAfterMs: 1000 });
     return new McpdError('UPSTREAM_ERROR', `The request to ${url.host} failed`, { cause: error });
