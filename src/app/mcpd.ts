@@ -28,6 +28,7 @@ import { CacheHub, type CacheCounters } from '../chassis/cache/index.js';
 import type { Identity } from '../api/types.js';
 import type { PackHost, ToolPack } from '../api/pack.js';
 import { databasePack } from '../packs/database/index.js';
+import { filesystemPack } from '../packs/filesystem/index.js';
 import { httpPack } from '../packs/http/index.js';
 import { rateLimitMiddleware } from '../security/rate-limit-middleware.js';
 import { VERSION } from '../version.js';
@@ -178,7 +179,7 @@ export function createMcpd(config: McpdConfig, options: McpdOptions = {}): Mcpd 
   lifecycle.register({ name: 'cache', start: () => cache.start(), stop: () => cache.close() });
 
   // Built-in packs first, then the embedder's; each sees only its host.
-  for (const pack of [databasePack(config.database), httpPack(config.httpRequests), ...(options.packs ?? [])]) {
+  for (const pack of [databasePack(config.database), httpPack(config.httpRequests), filesystemPack(config.filesystem), ...(options.packs ?? [])]) {
     const packLogger = logger.child({ pack: pack.name });
     const host: PackHost = {
       tool: (definition) => void server.tool(definition),

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 // Tool packs declare their own sections (zod only); this file composes them into the one schema.
 import { databaseSection } from '../../packs/database/settings.js';
+import { filesystemSection } from '../../packs/filesystem/settings.js';
 import { httpRequestsSection } from '../../packs/http/settings.js';
 
 const port = z.number().int().min(0).max(65535);
@@ -268,6 +269,7 @@ export const configSchema = z.strictObject({
   cache: cacheSection,
   database: databaseSection,
   httpRequests: httpRequestsSection,
+  filesystem: filesystemSection,
 });
 
 export type McpdConfig = z.output<typeof configSchema>;

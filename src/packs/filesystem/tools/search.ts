@@ -1,0 +1,112 @@
+/**
+ * `fs_search`: files by glob, by content, or both, under one directory —
+ * bounded in files visited, results and bytes read, skipping binaries and
+ * large files, never following symlinks.
+ */
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import type { ToolDefinition } from '../../../api/types.js';
+import { McpdError } from '../../../chassis/errors.js';
+import { sandboxFor, type FilesystemTools } from '../access.js';
+import { looksBinary } from '../text.js';
+
+const MAX_PATTERN = 1000;
+/** Regular expressions run on lines cut to this length: a pathological pattern stays bounded per line. */
+const MAX_MATCHED_LINE = 10_000;
+
+interface Match {
+  path: string;
+  line?: number;
+  text?: string;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function searchTool(tools: FilesystemTools): ToolDefinition<any, any> {
+  const { settings } = tools;
+  const limits = settings.search;
+  return {
+    name: 'fs_search',
+    title: 'Search files',
+    description:
+      'Find files under a directory by name (`glob`, e.g. `**/*.ts`, relative to `path`) and/or by content (`content`: literal text, or a regular expression with `regex: true`). ' +
+      `Content matches give the file, line number and line. Binary files and files over ${Math.round(limits.maxFileBytes / 1024 / 1024)} MiB are skipped; at most ${limits.maxResults} results.`,
+    input: z.object({
+      path: z.string().min(1).max(4096).default('.'),
+      glob: z.string().min(1).max(MAX_PATTERN).optional(),
+      content: z.string().min(1).max(MAX_PATTERN).optional(),
+      regex: z.boolean().default(false),
+      caseSensitive: z.boolean().default(false),
+      maxResults: z.number().int().positive().max(limits.maxResults).optional(),
+    }),
+    output: z.object({ path: z.string(), matches: z.array(z.looseObject({ path: z.string() })), truncated: z.boolean(), filesVisited: z.number() }),
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    handler: async (args: { path: string; glob?: string; content?: string; regex: boolean; caseSensitive: boolean; maxResults?: number }, ctx) => {
+      if (!args.glob && !args.content) throw new McpdError('VALIDATION_ERROR', 'Give `glob`, `content`, or both');
+      let pattern: RegExp | undefined;
+      if (args.content) {
+        try {
+          pattern = new RegExp(args.regex ? args.content : escapeRegExp(args.content), args.caseSensitive ? '' : 'i');
+        } catch (error) {
+          throw new McpdError('VALIDATION_ERROR', `content is not a valid regular expression: ${(error as Error).message}`);
+        }
+      }
+      const nameMatches = args.glob ? picomatch(args.glob, { dot: true, nocase: !args.caseSensitive }) : undefined;
+      const sandbox = await sandboxFor(tools, ctx);
+      const base = sandbox.locate(args.path);
+      const maxResults = args.maxResults ?? limits.maxResults;
+      const matches: Match[] = [];
+      let truncated = false;
+      let filesVisited = 0;
+      // Globs match paths relative to the searched directory.
+      const prefix = base.display === '.' ? '' : `${base.display.replace(/\/$/, '')}/`;
+      outer: for await (const entry of sandbox.walk(args.path, { maxDepth: 64, maxEntries: limits.maxFiles, signal: ctx.signal })) {
+        if (entry.type !== 'file') continue;
+        filesVisited++;
+        const relative = prefix && entry.display.startsWith(prefix) ? entry.display.slice(prefix.length) : prefix ? entry.name : entry.display;
+        if (nameMatches && !nameMatches(relative)) continue;
+        if (!pattern) {
+          if (matches.length === maxResults) {
+            truncated = true;
+            break;
+          }
+          matches.push({ path: entry.display });
+          continue;
+        }
+        if (entry.size > limits.maxFileBytes) continue;
+        let bytes: Buffer;
+        try {
+          const { handle } = await sandbox.openRead(entry.display);
+          try {
+            bytes = await handle.readFile();
+          } finally {
+            await handle.close();
+          }
+        } catch (error) {
+          // A file that vanished or turned into something refused since the walk saw it is skipped.
+          if (error instanceof McpdError) continue;
+          throw error;
+        }
+        if (looksBinary(bytes)) continue;
+        const lines = bytes.toString('utf8').split('\n');
+        for (let index = 0; index < lines.length; index++) {
+          const line = lines[index]!;
+          if (!pattern.test(line.length > MAX_MATCHED_LINE ? line.slice(0, MAX_MATCHED_LINE) : line)) continue;
+          if (matches.length === maxResults) {
+            truncated = true;
+            break outer;
+          }
+          matches.push({ path: entry.display, line: index + 1, text: line.length > limits.maxLineLength ? `${line.slice(0, limits.maxLineLength)}…` : line });
+        }
+      }
+      if (filesVisited >= limits.maxFiles) truncated = true;
+      const text = matches.map((match) => (match.line ? `${match.path}:${match.line}: ${match.text}` : match.path)).join('\n');
+      return {
+        content: [{ type: 'text', text: (text || 'no matches') + (truncated ? '\n…(truncated)' : '') }],
+        structuredContent: { path: base.display, matches, truncated, filesVisited },
+      };
+    },
+  };
+}
