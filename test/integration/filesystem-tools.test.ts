@@ -180,12 +180,15 @@ describe('filesystem tools on a real directory', () => {
     assert.doesNotMatch(JSON.stringify(outside.json), /root:x:0/);
   });
 
-  test("the client's roots narrow the configured ones, and cannot widen them", T, async () => {
-    for (const [clientRoots, readable, refused] of [
-      [[pathToFileURL(join(root, 'docs')).href], 'docs/readme.md', 'src/main.ts'],
-      [['file:///', pathToFileURL(join(root, 'src')).href], 'src/main.ts', 'docs/readme.md'],
+  test("the client's roots narrow the configured ones, and cannot widen them (both protocol eras)", T, async () => {
+    const eras = [{ mode: 'legacy' }, { mode: { pin: '2026-07-28' } }] as const;
+    for (const [clientRoots, readable, refused, era] of [
+      [[pathToFileURL(join(root, 'docs')).href], 'docs/readme.md', 'src/main.ts', eras[0]],
+      [['file:///', pathToFileURL(join(root, 'src')).href], 'src/main.ts', 'docs/readme.md', eras[0]],
+      [[pathToFileURL(join(root, 'docs')).href], 'docs/readme.md', 'src/main.ts', eras[1]],
+      [['file:///', pathToFileURL(join(root, 'src')).href], 'src/main.ts', 'docs/readme.md', eras[1]],
     ] as const) {
-      const client = new Client({ name: 'roots-test', version: '1.0.0' }, { capabilities: { roots: {} } });
+      const client = new Client({ name: 'roots-test', version: '1.0.0' }, { capabilities: { roots: {} }, versionNegotiation: era });
       client.setRequestHandler('roots/list', async () => ({ roots: clientRoots.map((uri) => ({ uri })) }));
       await client.connect(new StreamableHTTPClientTransport(new URL(app.url)), { timeout: 5_000 });
       try {
