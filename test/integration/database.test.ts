@@ -66,6 +66,7 @@ describe('database pack on PostgreSQL', () => {
         '{"a": [1, 2]}', '{1,2,3}', '{9007199254740993}', 'NaN', true, '00000000-0000-0000-0000-000000000001', '1 day 02:00:00');
       CREATE TABLE notes (id serial PRIMARY KEY, body text);
       CREATE FUNCTION mcpd_evil_write() RETURNS int LANGUAGE sql AS 'DELETE FROM mcpd_canary RETURNING 1';
+      CREATE FUNCTION mcpd_lock() RETURNS void LANGUAGE sql AS 'SELECT pg_advisory_lock(4242)';
       CREATE FUNCTION mcpd_poison() RETURNS text LANGUAGE sql AS $$ SELECT set_config('search_path', 'evil', false) $$;
       CREATE PROCEDURE mcpd_evil_procedure() LANGUAGE sql AS 'DELETE FROM mcpd_canary';
     `);
@@ -143,6 +144,13 @@ describe('database pack on PostgreSQL', () => {
     assert.equal(isError, true);
     assert.match(text, /^PERMISSION_DENIED: .*read-only transaction.*SQLSTATE 25006/);
     assert.equal(await fingerprint(db), before);
+    await assertPoolClean(db);
+  });
+
+  test('a function taking a session advisory lock: the lock does not outlive the call (nor stay on a pooled connection)', T, async () => {
+    const { isError, text } = await tool(app.url, 'db_query', { sql: 'SELECT mcpd_lock()' });
+    assert.equal(isError, false, text);
+    await tool(app.url, 'db_explain', { sql: 'SELECT mcpd_lock()', analyze: true });
     await assertPoolClean(db);
   });
 

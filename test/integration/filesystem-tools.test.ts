@@ -126,6 +126,15 @@ describe('filesystem tools on a real directory', () => {
     assert.match(bad.text, /^VALIDATION_ERROR: content is not a valid regular expression/);
   });
 
+  test('a catastrophic-backtracking pattern runs in linear time (RE2), so it cannot stall the server', T, async () => {
+    writeFileSync(join(root, 'redos.txt'), `${'a'.repeat(80)}!\n`);
+    // On a backtracking engine this line takes 2^80 steps; with RE2 it is one pass.
+    const result = await call(app.url, 'fs_search', { content: '^(a+)+$', regex: true, glob: 'redos.txt' });
+    assert.equal(result.isError, false, result.text);
+    assert.deepEqual(result.structured.matches, []);
+    rmSync(join(root, 'redos.txt'));
+  });
+
   test('fs_write: creates, refuses to overwrite unless asked, creates parents on request', T, async () => {
     const created = await call(app.url, 'fs_write', { path: 'notes/today.md', content: 'first', createParents: true });
     assert.deepEqual(created.structured, { path: 'notes/today.md', bytes: 5, created: true });
@@ -224,6 +233,20 @@ describe('filesystem switches', () => {
     assert.deepEqual(names, ['fs_info', 'fs_list', 'fs_read', 'fs_read_media', 'fs_search', 'fs_tree']);
     const write = await call(app.url, 'fs_write', { path: 'b.txt', content: 'b' });
     assert.ok(write.error || write.isError);
+  });
+
+  test('a search cut short by the walk cap says truncated, not "no matches"', T, async () => {
+    const deep = realpathSync(mkdtempSync(join(tmpdir(), 'mcpd-fs-cap-')));
+    for (let i = 1; i <= 8; i++) mkdirSync(join(deep, `d${i}`));
+    writeFileSync(join(deep, 'd8/z.txt'), 'needle');
+    const capped = await startMcpd(testConfig({ filesystem: { roots: [deep], search: { maxFiles: 5 } } }));
+    try {
+      const { structured } = await call(capped.url, 'fs_search', { content: 'needle' });
+      assert.equal(structured.truncated, true);
+    } finally {
+      await capped.shutdown();
+      rmSync(deep, { recursive: true, force: true });
+    }
   });
 
   test('no roots configured: no filesystem tools at all', T, async () => {

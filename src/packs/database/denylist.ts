@@ -27,6 +27,7 @@ export const DENIED_FUNCTIONS: ReadonlySet<string> = new Set([
   'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'cursor_to_xml', 'cursor_to_xmlschema',
   'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema', 'schema_to_xml', 'schema_to_xmlschema',
   'schema_to_xml_and_xmlschema', 'database_to_xml', 'database_to_xmlschema', 'database_to_xml_and_xmlschema',
+  'ts_stat', 'ts_rewrite', // their query-text argument runs as SQL (ts_stat('SELECT …'))
   // stalls
   'pg_sleep', 'pg_sleep_for', 'pg_sleep_until',
 ]);

@@ -147,6 +147,8 @@ export class PgDatabase {
       await client.query([begin, ...this.timeouts(timeoutMs)].join('; '));
       const value = await work(client);
       await client.query(end);
+      // Session advisory locks outlive the transaction (a user-defined function may take one).
+      await client.query('SELECT pg_advisory_unlock_all()');
       healthy = true;
       return value;
     } catch (error) {

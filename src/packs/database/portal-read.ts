@@ -4,7 +4,7 @@
  *
  *   BEGIN TRANSACTION READ ONLY; SET LOCAL …timeouts     (Parse/Bind/Execute each)
  *   the checked query, its parameters bound              (Parse/Bind/Describe/Execute with a row limit)
- *   ROLLBACK                                             (Parse/Bind/Execute)
+ *   ROLLBACK; SELECT pg_advisory_unlock_all()            (Parse/Bind/Execute each)
  *   Sync
  *
  * The Execute's row limit makes the unnamed portal a cursor: PostgreSQL
@@ -85,9 +85,12 @@ export class PortalRead {
       connection.bind({ values: this.params.map(prepareValue) });
       connection.describe({ type: 'P', name: '' });
       connection.execute({ rows: this.options.maxRows + 1 });
-      connection.parse({ text: 'ROLLBACK' });
-      connection.bind({});
-      connection.execute({ rows: 0 });
+      // Session advisory locks survive ROLLBACK (a user-defined function may take one): release them.
+      for (const text of ['ROLLBACK', 'SELECT pg_advisory_unlock_all()']) {
+        connection.parse({ text });
+        connection.bind({});
+        connection.execute({ rows: 0 });
+      }
       connection.sync();
     } finally {
       connection.stream.uncork();

@@ -9,6 +9,7 @@ import type { ResourceTemplateDefinition } from '../../api/types.js';
 import { McpdError } from '../../chassis/errors.js';
 import { sandboxFor, type FilesystemTools } from './access.js';
 import { mimeTypeOf } from './mime.js';
+import { readUpTo } from './read-limited.js';
 import { looksBinary } from './text.js';
 
 export function fileResources(tools: FilesystemTools): ResourceTemplateDefinition {
@@ -25,10 +26,10 @@ export function fileResources(tools: FilesystemTools): ResourceTemplateDefinitio
         throw new McpdError('VALIDATION_ERROR', 'Not a local file URI');
       }
       const sandbox = await sandboxFor(tools, ctx);
-      const { handle, located, size } = await sandbox.openRead(path);
+      const { handle, located } = await sandbox.openRead(path);
       try {
-        if (size > tools.settings.maxMediaBytes) throw new McpdError('VALIDATION_ERROR', `${located.display} is larger than ${tools.settings.maxMediaBytes} bytes`);
-        const bytes = await handle.readFile();
+        const { bytes, more } = await readUpTo(handle, tools.settings.maxMediaBytes);
+        if (more) throw new McpdError('VALIDATION_ERROR', `${located.display} is larger than ${tools.settings.maxMediaBytes} bytes`);
         const mimeType = mimeTypeOf(located.display);
         if (!looksBinary(bytes) && !mimeType.startsWith('image/') && !mimeType.startsWith('audio/')) {
           return { uri, mimeType: mimeType === 'application/octet-stream' ? 'text/plain' : mimeType, text: bytes.toString('utf8') };

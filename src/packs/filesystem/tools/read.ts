@@ -9,6 +9,7 @@ import type { ToolDefinition } from '../../../api/types.js';
 import { McpdError } from '../../../chassis/errors.js';
 import { sandboxFor, type FilesystemTools } from '../access.js';
 import { mimeTypeOf } from '../mime.js';
+import { readUpTo } from '../read-limited.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { looksBinary, selectLines, type LineSelection } from '../text.js';
 
@@ -101,10 +102,10 @@ export function readMediaTool(tools: FilesystemTools): ToolDefinition<any, any> 
     annotations: READ_ONLY,
     handler: async (args: { path: string }, ctx) => {
       const sandbox = await sandboxFor(tools, ctx);
-      const { handle, located, size } = await sandbox.openRead(args.path);
+      const { handle, located } = await sandbox.openRead(args.path);
       try {
-        if (size > settings.maxMediaBytes) throw new McpdError('VALIDATION_ERROR', `${located.display} is ${size} bytes, over the ${settings.maxMediaBytes}-byte limit`);
-        const data = await handle.readFile();
+        const { bytes: data, more } = await readUpTo(handle, settings.maxMediaBytes);
+        if (more) throw new McpdError('VALIDATION_ERROR', `${located.display} is over the ${settings.maxMediaBytes}-byte limit`);
         const mimeType = mimeTypeOf(located.display);
         const base64 = data.toString('base64');
         if (mimeType.startsWith('image/')) return [{ type: 'image', data: base64, mimeType }];

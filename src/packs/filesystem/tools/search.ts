@@ -4,14 +4,18 @@
  * large files, never following symlinks.
  */
 import picomatch from 'picomatch';
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import type { ToolDefinition } from '../../../api/types.js';
 import { McpdError } from '../../../chassis/errors.js';
 import { sandboxFor, type FilesystemTools } from '../access.js';
+import { readUpTo } from '../read-limited.js';
 import { looksBinary } from '../text.js';
 
 const MAX_PATTERN = 1000;
-/** Regular expressions run on lines cut to this length: a pathological pattern stays bounded per line. */
+/** Directories deeper than this below the searched one are not entered (the walk reports it: `truncated`). */
+const SEARCH_DEPTH = 64;
+/** Lines are matched up to this length (the engine is linear; this bounds the work per line). */
 const MAX_MATCHED_LINE = 10_000;
 
 interface Match {
@@ -20,8 +24,23 @@ interface Match {
   text?: string;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * Agents' regular expressions run on RE2's linear-time engine (re2js): a backtracking
+ * engine would let one pattern like `^(a+)+$` stall the whole server. Literals stay a
+ * plain substring search.
+ */
+function compilePattern(content: string, regex: boolean, caseSensitive: boolean): { test(line: string): boolean } {
+  if (!regex) {
+    if (caseSensitive) return { test: (line) => line.includes(content) };
+    const lower = content.toLowerCase();
+    return { test: (line) => line.toLowerCase().includes(lower) };
+  }
+  try {
+    const compiled = RE2JS.compile(content, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
+    return { test: (line) => compiled.matcher(line).find() };
+  } catch (error) {
+    throw new McpdError('VALIDATION_ERROR', `content is not a valid regular expression (RE2 syntax): ${(error as Error).message}`);
+  }
 }
 
 export function searchTool(tools: FilesystemTools): ToolDefinition<any, any> {
@@ -45,14 +64,8 @@ export function searchTool(tools: FilesystemTools): ToolDefinition<any, any> {
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     handler: async (args: { path: string; glob?: string; content?: string; regex: boolean; caseSensitive: boolean; maxResults?: number }, ctx) => {
       if (!args.glob && !args.content) throw new McpdError('VALIDATION_ERROR', 'Give `glob`, `content`, or both');
-      let pattern: RegExp | undefined;
-      if (args.content) {
-        try {
-          pattern = new RegExp(args.regex ? args.content : escapeRegExp(args.content), args.caseSensitive ? '' : 'i');
-        } catch (error) {
-          throw new McpdError('VALIDATION_ERROR', `content is not a valid regular expression: ${(error as Error).message}`);
-        }
-      }
+      let pattern: { test(line: string): boolean } | undefined;
+      if (args.content) pattern = compilePattern(args.content, args.regex, args.caseSensitive);
       const nameMatches = args.glob ? picomatch(args.glob, { dot: true, nocase: !args.caseSensitive }) : undefined;
       const sandbox = await sandboxFor(tools, ctx);
       const base = sandbox.locate(args.path);
@@ -62,7 +75,15 @@ export function searchTool(tools: FilesystemTools): ToolDefinition<any, any> {
       let filesVisited = 0;
       // Globs match paths relative to the searched directory.
       const prefix = base.display === '.' ? '' : `${base.display.replace(/\/$/, '')}/`;
-      outer: for await (const entry of sandbox.walk(args.path, { maxDepth: 64, maxEntries: limits.maxFiles, signal: ctx.signal })) {
+      const walker = sandbox.walk(args.path, { maxDepth: SEARCH_DEPTH, maxEntries: limits.maxFiles, signal: ctx.signal });
+      let walkCapped = false;
+      outer: for (let step = await walker.next(); ; step = await walker.next()) {
+        if (step.done) {
+          // The walk stopped at its entry or depth cap: files may be left unseen.
+          walkCapped = step.value.entriesCapped || step.value.depthCapped;
+          break;
+        }
+        const entry = step.value;
         if (entry.type !== 'file') continue;
         filesVisited++;
         const relative = prefix && entry.display.startsWith(prefix) ? entry.display.slice(prefix.length) : prefix ? entry.name : entry.display;
@@ -80,7 +101,10 @@ export function searchTool(tools: FilesystemTools): ToolDefinition<any, any> {
         try {
           const { handle } = await sandbox.openRead(entry.display);
           try {
-            bytes = await handle.readFile();
+            const read = await readUpTo(handle, limits.maxFileBytes);
+            // Grown past the limit since the walk saw it: skipped like any large file.
+            if (read.more) continue;
+            bytes = read.bytes;
           } finally {
             await handle.close();
           }
@@ -101,7 +125,8 @@ export function searchTool(tools: FilesystemTools): ToolDefinition<any, any> {
           matches.push({ path: entry.display, line: index + 1, text: line.length > limits.maxLineLength ? `${line.slice(0, limits.maxLineLength)}…` : line });
         }
       }
-      if (filesVisited >= limits.maxFiles) truncated = true;
+      await walker.return(undefined as never);
+      if (walkCapped) truncated = true;
       const text = matches.map((match) => (match.line ? `${match.path}:${match.line}: ${match.text}` : match.path)).join('\n');
       return {
         content: [{ type: 'text', text: (text || 'no matches') + (truncated ? '\n…(truncated)' : '') }],

@@ -9,6 +9,7 @@ import type { ToolDefinition } from '../../../api/types.js';
 import { McpdError } from '../../../chassis/errors.js';
 import { sandboxFor, type FilesystemTools } from '../access.js';
 import { applyEdits, type Edit } from '../edit.js';
+import { readUpTo } from '../read-limited.js';
 import { looksBinary } from '../text.js';
 
 export function writeTool(tools: FilesystemTools): ToolDefinition<any, any> {
@@ -46,7 +47,7 @@ export function editTool(tools: FilesystemTools): ToolDefinition<any, any> {
     input: z.object({
       path: z.string().min(1).max(4096),
       edits: z
-        .array(z.object({ oldText: z.string().min(1), newText: z.string() }))
+        .array(z.object({ oldText: z.string().min(1).max(settings.maxWriteBytes), newText: z.string().max(settings.maxWriteBytes) }))
         .min(1)
         .max(100),
       dryRun: z.boolean().default(false),
@@ -55,17 +56,18 @@ export function editTool(tools: FilesystemTools): ToolDefinition<any, any> {
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     handler: async (args: { path: string; edits: Edit[]; dryRun: boolean }, ctx) => {
       const sandbox = await sandboxFor(tools, ctx);
-      const { handle, located, size } = await sandbox.openRead(args.path);
+      const { handle, located } = await sandbox.openRead(args.path);
       let before: string;
       try {
-        if (size > settings.maxWriteBytes) throw new McpdError('VALIDATION_ERROR', `${located.display} is larger than ${settings.maxWriteBytes} bytes`);
-        const bytes = await handle.readFile();
+        const { bytes, more } = await readUpTo(handle, settings.maxWriteBytes);
+        if (more) throw new McpdError('VALIDATION_ERROR', `${located.display} is larger than ${settings.maxWriteBytes} bytes`);
         if (looksBinary(bytes)) throw new McpdError('VALIDATION_ERROR', `${located.display} is a binary file`);
         before = bytes.toString('utf8');
       } finally {
         await handle.close();
       }
       const after = applyEdits(before, args.edits, located.display);
+      if (Buffer.byteLength(after) > settings.maxWriteBytes) throw new McpdError('VALIDATION_ERROR', `The edited file would be larger than ${settings.maxWriteBytes} bytes`);
       const diff = createTwoFilesPatch(located.display, located.display, before, after, undefined, undefined, { context: 3 });
       if (!args.dryRun) await sandbox.writeAtomic(located.absolute, after, { overwrite: true, createParents: false });
       return {
