@@ -141,7 +141,7 @@ describe('http_request against local servers', () => {
           allowPrivateNetworks: ['127.0.0.1/32'],
           allowedPorts: [a.port, b.port, recording.port],
           hosts: { '127.0.0.1': { headers: { 'x-operator': 'from-config' } } },
-          hostSecrets: { '127.0.0.1': { 'x-api-key': 'sekret-value-123' } },
+          hostSecrets: { '127.0.0.1': { 'x-api-key': 'sekret-value-123' }, 'api.example.com': { authorization: 'Bearer never-in-clear' } },
           maxResponseBytes: 64 * 1024,
           headersTimeoutMs: 400,
           bodyTimeoutMs: 5_000,
@@ -195,6 +195,12 @@ describe('http_request against local servers', () => {
     const listed = await statelessPost(app.url, 'tools/list');
     assert.doesNotMatch(JSON.stringify(listed.json), /sekret-value-123/);
     assert.doesNotMatch(logs.text(), /sekret-value-123/);
+  });
+
+  test('credentials configured for a host are never sent over plain http (except to loopback): the call is refused', T, async () => {
+    const { isError, text } = await call(app.url, { url: `http://api.example.com:${a.port}/` });
+    assert.equal(isError, true);
+    assert.match(text, /^PERMISSION_DENIED: Credentials configured for api\.example\.com are sent only over https/);
   });
 
   test('framing headers cannot be set by the caller; a header undici cannot send is a validation error', T, async () => {
@@ -255,6 +261,14 @@ describe('http_request against local servers', () => {
     const again = await call(app.url, { url: `${a.origin}/no-store`, cacheTtlMs: 10_000 });
     assert.deepEqual(again.structured.body.json, { count: 2 });
     assert.equal(again.structured.cached, undefined);
+    // Another rendering of HTML, other caller headers, or a caller wanting fresher data: not the cached answer.
+    const raw = await call(app.url, { url: `${a.origin}/cached`, cacheTtlMs: 10_000, html: 'raw' });
+    assert.equal(raw.structured.cached, undefined);
+    const otherHeaders = await call(app.url, { url: `${a.origin}/cached`, cacheTtlMs: 10_000, headers: { 'x-api-key': 'caller-b' } });
+    assert.equal(otherHeaders.structured.cached, undefined);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const fresher = await call(app.url, { url: `${a.origin}/cached`, cacheTtlMs: 100 });
+    assert.equal(fresher.structured.cached, undefined, 'an entry older than this caller’s cacheTtlMs is not served');
     const metrics = parsePrometheus((await scrape(app.origin)).text);
     assert.ok((sampleValue(metrics.samples, 'mcp_cache_hits_total', { cache: 'http' }) ?? 0) >= 1);
     assert.ok((sampleValue(metrics.samples, 'mcp_cache_misses_total', { cache: 'http' }) ?? 0) >= 3);

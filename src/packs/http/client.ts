@@ -15,6 +15,7 @@ import { viewBody, type BodyView } from './content.js';
 import type { HostBreakers } from './resilience/breakers.js';
 import { isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter, retryDelay, sleep } from './resilience/retry.js';
 import type { HttpMethod, HttpRequestsSettings } from './settings.js';
+import { classify } from './ssrf/address-policy.js';
 import { ssrfRefusal } from './ssrf/vetted-agent.js';
 import type { UrlPolicy } from './ssrf/url-policy.js';
 import { hostMatches } from './host-pattern.js';
@@ -69,8 +70,6 @@ const SHOWN_HEADERS = ['content-type', 'content-length', 'content-language', 'ca
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 /** Set by mcpd alone: a caller cannot smuggle framing or routing. */
 const FORBIDDEN_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-connection', 'expect']);
-/** Headers that change what a GET returns, and so belong in its cache key. */
-const VARYING_HEADERS = ['accept', 'accept-language', 'accept-encoding', 'authorization', 'cookie', 'range'];
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_INLINE_BINARY_BYTES = 256 * 1024;
 
@@ -86,6 +85,14 @@ interface Read {
   outcome: HttpOutcome;
   /** May a shared cache keep it? */
   storable: boolean;
+}
+
+function isLoopbackLiteral(hostname: string): boolean {
+  try {
+    return classify(hostname) === 'loopback';
+  } catch {
+    return false;
+  }
 }
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -104,16 +111,24 @@ export class HttpClient {
     const url = this.targetUrl(call);
     this.deps.urlPolicy.check(url);
     const headers = this.callerHeaders(call);
-    const cacheKey = call.method === 'GET' && call.cacheTtlMs > 0 && this.deps.cache ? { identity: ctx.identity, parts: [url.href, VARYING_HEADERS.map((name) => headers[name] ?? null)] } : undefined;
+    // Everything the answer may depend on: the URL, every header the caller sent, how HTML is shown, who asks.
+    const cacheKey =
+      call.method === 'GET' && call.cacheTtlMs > 0 && this.deps.cache
+        ? { identity: ctx.identity, parts: [url.href, call.html, Object.entries(headers).sort(([a], [b]) => (a < b ? -1 : 1))] }
+        : undefined;
     if (cacheKey) {
-      const hit = await this.deps.cache!.get<HttpOutcome>(cacheKey);
-      if (hit) return { ...hit, cached: true };
+      const hit = await this.deps.cache!.get<HttpOutcome & { fetchedAt: number }>(cacheKey);
+      // An entry kept longer by an earlier caller is still too old for this one's cacheTtlMs.
+      if (hit && Date.now() - hit.fetchedAt <= call.cacheTtlMs) {
+        const { fetchedAt: _fetchedAt, ...outcome } = hit;
+        return { ...outcome, cached: true };
+      }
     }
     const deadline = AbortSignal.timeout(call.timeoutMs);
     const signal = AbortSignal.any([ctx.signal, deadline]);
     try {
       const { outcome, storable } = await this.withRetries(call, url, headers, signal);
-      if (cacheKey && storable) await this.deps.cache!.set(cacheKey, outcome, call.cacheTtlMs);
+      if (cacheKey && storable) await this.deps.cache!.set(cacheKey, { ...outcome, fetchedAt: Date.now() }, call.cacheTtlMs);
       return outcome;
     } catch (error) {
       throw this.failure(error, url, call, ctx.signal, deadline);
@@ -144,14 +159,24 @@ export class HttpClient {
     return headers;
   }
 
-  /** Operator headers (plain and secret) for this URL's host, from every matching pattern. */
+  /**
+   * Operator headers (plain and secret) for this URL's host, from every matching pattern. Secrets
+   * travel only over https (or to a loopback address, which never leaves the machine): a call to
+   * http:// for a host with credentials is refused rather than sent in clear text or silently without.
+   */
   private operatorHeaders(url: URL): Record<string, string> {
     const headers: Record<string, string> = {};
     const add = (values: Record<string, string>) => {
       for (const [name, value] of Object.entries(values)) headers[name.toLowerCase()] = value;
     };
     for (const [pattern, entry] of Object.entries(this.settings.hosts)) if (hostMatches(pattern, url.hostname)) add(entry.headers);
-    for (const [pattern, values] of Object.entries(this.settings.hostSecrets)) if (hostMatches(pattern, url.hostname)) add(values);
+    for (const [pattern, values] of Object.entries(this.settings.hostSecrets)) {
+      if (!hostMatches(pattern, url.hostname)) continue;
+      if (url.protocol !== 'https:' && !isLoopbackLiteral(url.hostname)) {
+        throw new McpdError('PERMISSION_DENIED', `Credentials configured for ${url.hostname} are sent only over https; use an https:// URL`);
+      }
+      add(values);
+    }
     return headers;
   }
 
@@ -272,10 +297,15 @@ export class HttpClient {
       attempts,
       redirects: response.redirects,
     };
-    // Kept only when the server allows a shared copy: a 2xx, no `no-store`/`private`, no cookie being set.
     const control = (headerValue(response.headers, 'cache-control') ?? '').toLowerCase();
+    // Kept only when the server allows a shared copy that does not vary by request headers we cannot see.
     const storable =
-      response.status >= 200 && response.status < 300 && !response.headers['set-cookie'] && !read.truncated && !/(^|[\s,])(no-store|private)([\s,=]|$)/.test(control);
+      response.status >= 200 &&
+      response.status < 300 &&
+      !response.headers['set-cookie'] &&
+      !response.headers.vary &&
+      !read.truncated &&
+      !/(^|[\s,])(no-store|private)([\s,=]|$)/.test(control);
     return { outcome, storable };
   }
 
