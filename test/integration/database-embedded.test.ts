@@ -166,6 +166,25 @@ describe('embedded database (PGlite) on a fresh machine', () => {
   });
 });
 
+describe('embedded database that cannot start', () => {
+  test('the caller gets UNAVAILABLE without the local detail; the log has it; readiness fails', T, async () => {
+    const logs = memoryLogger('info');
+    const app = await startMcpd(testConfig({ database: { embedded: { enabled: true, dataDir: '/etc/passwd/mcpd-data' } } }), { logger: logs.logger });
+    try {
+      const { isError, text } = await tool(app.url, 'db_query', { sql: 'SELECT 1' });
+      assert.equal(isError, true);
+      assert.match(text, /^UNAVAILABLE: The embedded database main could not start or failed; the server log says why/);
+      assert.doesNotMatch(text, /passwd|ENOTDIR/);
+      assert.ok(logs.lines.some((line) => line.msg === 'embedded database failed' && /ENOTDIR|not a directory/.test(line.detail)));
+      const ready = await fetch(`${app.origin}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.doesNotMatch(await ready.text(), /passwd/);
+    } finally {
+      await app.shutdown();
+    }
+  });
+});
+
 describe('embedded database kept in a data directory', () => {
   let dataDir: string;
 
@@ -212,6 +231,31 @@ describe('embedded database kept in a data directory', () => {
       assert.deepEqual(await rows(app.url, 'SELECT count(*) FROM customers WHERE email = $1', ['test@example.com']), [['1']]);
       assert.deepEqual(await rows(app.url, 'SELECT count(*) FROM customers'), [['201']], 'an existing data directory is not seeded again');
     } finally {
+      await app.shutdown();
+    }
+  });
+
+  test('a call cancelled while it waits for the single connection never runs (a cancelled write does not commit)', T, async () => {
+    const app = await startMcpd(config());
+    const client = new Client({ name: 'embedded-cancel', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(app.url)), { timeout: 5_000 });
+    try {
+      await rows(app.url, 'SELECT 1');
+      // Holds the only connection until its deadline.
+      const slow = tool(app.url, 'db_query', { sql: 'SELECT count(*) FROM generate_series(1, 10000000000)', timeoutMs: 1_500 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const controller = new AbortController();
+      const write = client.callTool(
+        { name: 'db_write', arguments: { sql: "INSERT INTO customers (id, name, email, country, created_at) VALUES (2002, 'Late', 'late@example.com', 'NL', now())" } },
+        { signal: controller.signal, timeout: 20_000 },
+      );
+      setTimeout(() => controller.abort('user cancelled'), 200);
+      await assert.rejects(write, /user cancelled/);
+      assert.equal((await slow).isError, true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(await rows(app.url, 'SELECT count(*) FROM customers WHERE id = 2002'), [['0']]);
+    } finally {
+      await client.close();
       await app.shutdown();
     }
   });

@@ -12,6 +12,9 @@ interface DatabaseErrorLike {
   position?: string;
 }
 
+/** The code of a failed embedded database (not a SQLSTATE: its detail, which may name local paths, stays in the log). */
+export const EMBEDDED_FAILURE = 'MCPD_EMBEDDED_FAILURE';
+
 const CONNECTION_CODES = /^(08|53|57P0[1-4]|XX)/;
 const NETWORK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 
@@ -20,6 +23,9 @@ export function databaseError(error: unknown, database: string, timeoutMs: numbe
   const failure = (error ?? {}) as DatabaseErrorLike;
   const code = typeof failure.code === 'string' ? failure.code : '';
   const message = typeof failure.message === 'string' ? failure.message : 'unknown error';
+  if (code === EMBEDDED_FAILURE) {
+    return new McpdError('UNAVAILABLE', `The embedded database ${database} could not start or failed; the server log says why`, { retryAfterMs: 5000 });
+  }
   if (code === '57014') return new McpdError('TIMEOUT', `The statement was cancelled by the database after ${timeoutMs} ms (SQLSTATE 57014)`, { data: { sqlstate: code } });
   if (code === '55P03') return new McpdError('TIMEOUT', `A lock could not be acquired in time (SQLSTATE 55P03)`, { data: { sqlstate: code } });
   if (code === '25006' || code === '42501') {

@@ -115,6 +115,7 @@ async function startEmbedded(
     seed: settings.seed,
     onReady: (startMs) => host.logger.info({ database: name, dataDir: settings.dataDir ?? 'temporary', startMs }, 'embedded database ready'),
     onRestart: (reason) => host.logger.warn({ database: name, reason }, 'embedded database thread restarted'),
+    onFailure: (detail) => host.logger.error({ database: name, detail }, 'embedded database failed'),
   });
   // The first start initialises a data directory: connecting may take far longer than from a pool.
   // pg accepts a stream factory in place of a socket; its types only know the socket form.

@@ -109,12 +109,31 @@ export class PgDatabase {
     ];
   }
 
+  /**
+   * A pooled connection, unless the call is cancelled while it waits for one: a cancelled call must
+   * not run once a connection frees up (a cancelled write would still commit). A connection that
+   * arrives after the cancellation goes straight back to the pool.
+   */
   private async connect(signal?: AbortSignal): Promise<pg.PoolClient> {
-    if (signal?.aborted) throw new McpdError('CANCELLED', 'The request was cancelled');
+    const cancelled = () => new McpdError('CANCELLED', 'The request was cancelled');
+    if (signal?.aborted) throw cancelled();
+    const pending = this.pool.connect();
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(cancelled());
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      return await this.pool.connect();
+      return await Promise.race([pending, aborted]);
     } catch (error) {
+      if (signal?.aborted) {
+        pending.then((client) => client.release(), () => {});
+        throw cancelled();
+      }
       throw databaseError(error, this.name, 0);
+    } finally {
+      signal?.removeEventListener('abort', onAbort!);
+      aborted.catch(() => {});
     }
   }
 
@@ -168,7 +187,13 @@ export class PgDatabase {
     const { signal, timeoutMs } = options;
     const client = await this.connect(signal);
     const disarm = this.control.deadline?.(timeoutMs);
-    const onAbort = () => this.control.cancel(client);
+    // Once a cancel is on its way, the connection never returns to the pool: the cancel may land late,
+    // on whatever statement the connection runs next.
+    let cancelSent = false;
+    const onAbort = () => {
+      cancelSent = true;
+      this.control.cancel(client);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     let healthy = false;
     try {
@@ -183,7 +208,7 @@ export class PgDatabase {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       disarm?.();
-      client.release(healthy ? undefined : true);
+      client.release(healthy && !cancelSent ? undefined : true);
     }
   }
 

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { EMBEDDED_FAILURE } from '../errors.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 export interface EmbeddedOptions {
@@ -33,9 +34,12 @@ export interface EmbeddedOptions {
   onReady?: (startMs: number) => void;
   /** Called when the database thread had to be stopped or failed (for the log). */
   onRestart?: (reason: string) => void;
+  /** Called with the detail of a failure to start or a failure of the thread (for the log only). */
+  onFailure?: (detail: string) => void;
 }
 
 const TEMP_PREFIX = 'mcpd-pglite-';
+
 
 /**
  * The worker's file: beside this one (the library build), beside the bundled
@@ -88,6 +92,8 @@ export class EmbeddedPostgres {
   private nextId = 1;
   private closed = false;
   private startFailure: Error | undefined;
+  /** A terminated thread's exit: the next one must not open the data directory before the old one let go. */
+  private stopping: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: EmbeddedOptions) {}
 
@@ -116,7 +122,10 @@ export class EmbeddedPostgres {
     const message = reason === 'timeout' ? 'canceling statement due to statement timeout' : 'canceling statement due to user request';
     this.dropConnections(failure(message, '57014'));
     this.options.onRestart?.(reason);
-    void running.then((worker) => worker.terminate()).catch(() => {});
+    this.stopping = running.then((worker) => worker.terminate()).then(
+      () => {},
+      () => {},
+    );
   }
 
   /** A statement deadline the database cannot keep itself; returns its disarm. */
@@ -178,8 +187,9 @@ export class EmbeddedPostgres {
       // A failed preparation may be retried by a later connection (a full disk freed, say).
       this.prepared = undefined;
       this.running = undefined;
-      throw (this.startFailure = failure(error instanceof Error ? error.message : String(error), '58000'));
+      throw (this.startFailure = this.startError(error instanceof Error ? error.message : String(error)));
     }
+    await this.stopping;
     const worker = new Worker(workerFile(), { workerData: { mode: 'serve', dataDir: this.dataDir } });
     const started = new Promise<Worker>((resolve, reject) => {
       let up = false;
@@ -194,18 +204,30 @@ export class EmbeddedPostgres {
           this.startFailure = undefined;
           this.options.onReady?.(Date.now() - began);
           resolve(worker);
-        } else fail(failure(`The embedded database failed: ${message.message}`, '58000'));
+        } else fail(this.startError(message.message));
       });
-      worker.once('error', (error) => fail(failure(`The embedded database failed: ${error.message}`, '58000')));
+      worker.once('error', (error) => fail(this.startError(error.message)));
       worker.once('exit', (code) => fail(failure(`The embedded database stopped (exit ${code})`, '57P01')));
     });
     started.catch(() => {});
     return started;
   }
 
+  /**
+   * Why the database could not start or failed goes to the log (it may name paths of this machine);
+   * callers get a fixed message under a code of mcpd's own (errors.ts), never the detail.
+   */
+  private startError(detail: string): Error {
+    this.options.onFailure?.(detail);
+    return failure('The embedded database could not start or failed', EMBEDDED_FAILURE);
+  }
+
   /** The thread failed or died on its own (not through interrupt or close): drop its connections, start afresh next time. */
   private lost(worker: Worker, reason: string): void {
-    void worker.terminate().catch(() => {});
+    this.stopping = worker.terminate().then(
+      () => {},
+      () => {},
+    );
     if (!this.running) return;
     void this.running.then((current) => {
       if (current !== worker) return;
