@@ -12,22 +12,22 @@
 // 1. Latency: the same SQL with the same parameter (`SELECT … FROM items WHERE id > $1 ORDER BY id LIMIT 100`),
 //    the same pool size, by 1 and 8 closed-loop callers, interleaved slices so background load hits all alike:
 //      bare      pg.Pool.query(sql, params) in this process — one round trip, driver defaults
-//      bareTx    pg, the same safety protocol without the cursor: BEGIN READ ONLY + SET LOCAL …; query; ROLLBACK
-//      executor  the pack's PgDatabase.read() in this process (dist/): transaction, cursor, JSON-safe values, caps
-//      tool      the db_query tool in this process: input parsing, the SQL guard (libpg-query), metrics, executor
-//      oneTrip   a PROTOTYPE, not mcpd code: the executor's read path sent as one round trip (bench/db-one-trip.mjs)
-//      toolOneTrip  PROTOTYPE: the `tool` variant with its database's read() swapped for oneTrip's
-//      floor     the transport floor: the same server as httpOneTrip (bench/db-proto-server.mjs) answering with
-//                the first call's result again — the same response bytes, no database
+//      bareTx    pg, the pack's safety protocol written the plain way, three round trips:
+//                BEGIN READ ONLY + SET LOCAL …; query; ROLLBACK (what the executor sends in one)
+//      executor  the pack's PgDatabase.read() in this process (dist/): one round trip (portal-read.ts: BEGIN READ
+//                ONLY, SET LOCAL timeouts, the query with a portal row limit, ROLLBACK, Sync), JSON-safe values, caps
+//      tool      the db_query tool in this process: input parsing, the SQL guard (libpg-query, verdicts cached by
+//                text), metrics, executor
 //      http      `mcpd serve` (dist/bin/mcpd.js, production settings) in a child process, tools/call posted over
 //                keep-alive HTTP/1.1 by a minimal client (2026-07-28 stateless request style)
-//      httpOneTrip  PROTOTYPE: `mcpd serve` plus a tool `db_query_1rt` reading through bench/db-one-trip.mjs
-//                (bench/db-proto-server.mjs): what the one-round-trip read path would give end to end
+//      floor     the transport floor: `mcpd serve` plus a tool `db_query_replay` (bench/replay-server.mjs) answering
+//                with its first call's result again — the same response bytes, no database
 //      sdk       (optional) the same tool — same guard and executor from dist/ — on the official SDK v2
 //                (bench/sdk-db-server.mjs), same request style
 //    p50/p99 latency, calls/s, CPU per call of this process and of the server child, and the ratios over `bare`
-//    (the bar: p50 http/bare <= 1.3 for a 100-row result). In-process variants share this one thread with the
-//    load loop: at 8 callers they measure CPU per call more than latency.
+//    (the bar: p50 <= 1.3x bare for a 100-row result; printed for the tool in-process and for http, with the
+//    floor and the SDK beside them). In-process variants share this one thread with the load loop: at 8 callers
+//    they measure CPU per call more than latency.
 // 2. Big table: db_query through the mcpd server on `big` with maxRows 100 — `SELECT * FROM big` and
 //    `SELECT * FROM big ORDER BY amount DESC, id` (a full sort) — time per call, and the server's RSS (sampled,
 //    and the kernel's high-water mark reset before each run) and V8 heap (sampled from /metrics); against a
@@ -41,7 +41,7 @@
 //   BENCH_DB_WARMUP       warm-up seconds per variant and concurrency (default 1)
 //   BENCH_DB_CONCURRENCY  comma list of concurrent callers (default 1,8)
 //   BENCH_DB_POOL         pool size of every variant (default 10, the pack's default pool.max)
-//   BENCH_DB_VARIANTS     comma list (default bare,bareTx,executor,tool,oneTrip,toolOneTrip,http,httpOneTrip,floor,sdk)
+//   BENCH_DB_VARIANTS     comma list (default bare,bareTx,executor,tool,http,floor,sdk)
 //   BENCH_DB_BIG_ROWS     rows in `big` (default 1000000)
 //   BENCH_DB_BIG_SECONDS  seconds of calls per big-table scan run (default 3)
 //   BENCH_DB_BIG_SORT_CALLS  calls of the ORDER BY run (default 5; each sorts the whole table)
@@ -49,12 +49,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { checkOneTrip, oneTripDatabase, oneTripRead } from './db-one-trip.mjs';
-import { fmt, freePort, HOST, META_2026, percentile, procStatus, STATELESS_VERSION, table, waitForPort } from './lib.mjs';
+import {
+  closedLoop, exited, fmt, freePort, HOST, newAcc, parseRpc, percentile, procStatus, RawHttp, resetHwm, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
+} from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -76,7 +76,7 @@ export const DB_CONFIG = {
   warmup: num('BENCH_DB_WARMUP', 1),
   concurrency: list('BENCH_DB_CONCURRENCY', '1,8').map(Number),
   pool: Math.round(num('BENCH_DB_POOL', 10)),
-  variants: list('BENCH_DB_VARIANTS', 'bare,bareTx,executor,tool,oneTrip,toolOneTrip,http,httpOneTrip,floor,sdk'),
+  variants: list('BENCH_DB_VARIANTS', 'bare,bareTx,executor,tool,http,floor,sdk'),
   bigRows: Math.round(num('BENCH_DB_BIG_ROWS', 1_000_000)),
   bigSeconds: num('BENCH_DB_BIG_SECONDS', 3),
   bigSortCalls: Math.round(num('BENCH_DB_BIG_SORT_CALLS', 5)),
@@ -102,30 +102,15 @@ const BIG_BARE = [
 
 const LABELS = {
   bare: 'bare pg Pool.query',
-  bareTx: 'bare pg, BEGIN RO + SET LOCAL; query; ROLLBACK',
+  bareTx: 'bare pg, BEGIN RO + SET LOCAL; query; ROLLBACK (3 trips)',
   executor: 'pack executor PgDatabase.read (in-process)',
   tool: 'db_query tool handler (in-process)',
-  oneTrip: 'prototype: read path in 1 round trip (in-process)',
-  toolOneTrip: 'prototype: db_query tool, 1 round trip (in-process)',
-  floor: 'floor: mcpd serve, the same response replayed, HTTP',
   http: 'mcpd serve, db_query over HTTP',
-  httpOneTrip: 'prototype: mcpd serve, db_query in 1 round trip, HTTP',
+  floor: 'floor: mcpd serve, the same response replayed, HTTP',
   sdk: 'SDK v2, same tool over HTTP',
 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const CLK_TCK = 100; // USER_HZ of /proc/<pid>/stat on Linux
-
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
-function procCpuSec(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14 and 15 of stat)
-  } catch {
-    return NaN;
-  }
-}
 
 // ---------------------------------------------------------------- throwaway database
 const alive = (pid) => { try { process.kill(pid, 0); return true; } catch (err) { return err.code === 'EPERM'; } };
@@ -179,122 +164,22 @@ async function createDatabase(adminUrl, bigRows, step) {
   };
 }
 
-// ---------------------------------------------------------------- a minimal keep-alive HTTP/1.1 client
-/** One connection, one request at a time; content-length or chunked responses. */
-class RawHttp {
-  constructor(port) {
-    this.port = port;
-    this.buf = Buffer.alloc(0);
-    this.pending = null;
-  }
-
-  connect() {
-    return new Promise((resolve, reject) => {
-      const sock = net.connect(this.port, HOST, () => { sock.setNoDelay(true); resolve(this); });
-      this.sock = sock;
-      this.buf = Buffer.alloc(0);
-      sock.on('error', (err) => { if (this.sock === sock) reject(err); });
-      sock.on('data', (d) => { this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d; this.parse(); });
-      // The server may close an idle keep-alive connection (mcpd: after http.headersTimeoutMs); the next
-      // request reconnects. A close while a request is pending fails that request.
-      sock.on('close', () => {
-        if (this.sock !== sock) return;
-        this.sock = undefined;
-        const p = this.pending;
-        this.pending = null;
-        p?.reject(new Error('connection closed'));
-      });
-    });
-  }
-
-  parse() {
-    const p = this.pending;
-    if (!p) return;
-    if (p.bodyStart === undefined) {
-      const end = this.buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.buf.toString('latin1', 0, end);
-      p.status = Number(head.slice(9, 12));
-      const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      p.length = cl ? Number(cl[1]) : undefined;
-      p.chunked = !cl && /\r\ntransfer-encoding:\s*chunked/i.test(head);
-      p.bodyStart = end + 4;
-    }
-    if (p.length !== undefined) {
-      if (this.buf.length < p.bodyStart + p.length) return;
-      const body = this.buf.toString('utf8', p.bodyStart, p.bodyStart + p.length);
-      this.buf = this.buf.subarray(p.bodyStart + p.length);
-      return this.finish(body);
-    }
-    if (p.chunked) {
-      // Decode chunks in place once the terminating zero-size chunk is in.
-      let at = p.bodyStart;
-      const parts = [];
-      for (;;) {
-        const eol = this.buf.indexOf('\r\n', at);
-        if (eol < 0) return;
-        const size = parseInt(this.buf.toString('latin1', at, eol), 16);
-        if (this.buf.length < eol + 2 + size + 2) return;
-        if (size === 0) {
-          this.buf = this.buf.subarray(eol + 4);
-          return this.finish(Buffer.concat(parts).toString('utf8'));
-        }
-        parts.push(this.buf.subarray(eol + 2, eol + 2 + size));
-        at = eol + 2 + size + 2;
-      }
-    }
-    throw new Error('response without content-length or chunked encoding');
-  }
-
-  finish(body) {
-    const p = this.pending;
-    this.pending = null;
-    p.resolve({ status: p.status, body });
-  }
-
-  async request(bytes) {
-    if (!this.sock || this.sock.destroyed) await this.connect();
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.sock.write(bytes);
-    });
-  }
-
-  close() { this.sock?.destroy(); }
-}
-
-/** tools/call, 2026-07-28 stateless style (what test/helpers/server.ts statelessPost sends). */
-function toolCallRequest(port, id, args, tool = 'db_query') {
-  const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: args, _meta: META_2026 } });
-  return Buffer.from(
-    `POST /mcp HTTP/1.1\r\nhost: ${HOST}:${port}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\n` +
-    `mcp-protocol-version: ${STATELESS_VERSION}\r\nmcp-method: tools/call\r\nmcp-name: ${tool}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-}
-
-/** The JSON-RPC message of a JSON or SSE body. */
-function rpcOf(text) {
-  const t = text.trim();
-  if (t.startsWith('{')) return JSON.parse(t);
-  for (const line of t.split(/\r?\n/)) if (line.startsWith('data:') && line.length > 6) { const m = JSON.parse(line.slice(5)); if ('result' in m || 'error' in m) return m; }
-  throw new Error(`no JSON-RPC response in ${t.slice(0, 200)}`);
-}
-
+// ---------------------------------------------------------------- the MCP endpoint
 /** A client of one HTTP MCP endpoint: `call(args)` resolves the raw body after a cheap check. */
-function httpClient(port, tool = 'db_query') {
+function httpClient(port, tool) {
   const conns = [];
   let id = 0;
   return {
     async open(n) { while (conns.length < n) conns.push(await new RawHttp(port).connect()); },
     async call(worker, args, mark = ROWS_MARK) {
-      const r = await conns[worker].request(toolCallRequest(port, ++id, args, tool));
+      const r = await conns[worker].request(toolCallRequest(port, ++id, tool, args));
       if (r.status !== 200 || !r.body.includes(mark) || r.body.includes('"isError":true')) throw new Error(`bad tools/call response: HTTP ${r.status} ${r.body.slice(0, 300)}`);
       return r.body;
     },
     /** A full check: the tool's rows are the rows PostgreSQL returns for the same query. */
     async verify(args) {
-      const r = await conns[0].request(toolCallRequest(port, ++id, args));
-      const msg = rpcOf(r.body);
+      const r = await conns[0].request(toolCallRequest(port, ++id, tool, args));
+      const msg = parseRpc(r.body);
       const sc = msg.result?.structuredContent;
       const ids = sc?.rows?.map((row) => row[0]);
       if (r.status !== 200 || msg.result?.isError || sc?.rowCount !== 100 || sc.columns.length !== 5 || JSON.stringify(ids) !== JSON.stringify(EXPECTED_IDS)) {
@@ -307,23 +192,6 @@ function httpClient(port, tool = 'db_query') {
 }
 
 // ---------------------------------------------------------------- child processes
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
-}
-async function stopChild(child, graceMs = 3000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited(child);
-  clearTimeout(timer);
-}
-function tail(stream, max = 4000) {
-  const buf = { text: '' };
-  stream?.setEncoding('utf8');
-  stream?.on('data', (d) => { buf.text = (buf.text + d).slice(-max); });
-  return buf;
-}
-
 async function spawnServer(kind, dbUrl, track) {
   const port = await freePort();
   const mcpdEnv = {
@@ -336,8 +204,7 @@ async function spawnServer(kind, dbUrl, track) {
   };
   const { args, env } = {
     http: { args: [`${ROOT}dist/bin/mcpd.js`, 'serve'], env: mcpdEnv },
-    httpOneTrip: { args: [`${BENCH}db-proto-server.mjs`], env: mcpdEnv },
-    floor: { args: [`${BENCH}db-proto-server.mjs`], env: mcpdEnv },
+    floor: { args: [`${BENCH}replay-server.mjs`], env: mcpdEnv },
     sdk: { args: [`${BENCH}sdk-db-server.mjs`], env: { PORT: String(port), BENCH_DB_DSN: dbUrl, BENCH_DB_POOL: String(DB_CONFIG.pool) } },
   }[kind];
   const child = track(spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), `db-${kind}`);
@@ -363,7 +230,7 @@ async function makeVariant(key, ctx) {
     return { call: run, close: () => pool.end() };
   }
   if (key === 'bareTx') {
-    // The executor's protocol without its cursor: 3 round trips instead of 1 (the executor: 4).
+    // The executor's protocol written the plain way: 3 round trips (the executor sends it in one write).
     const pool = new pg.Pool({ connectionString: db.url, max: DB_CONFIG.pool });
     const begin = 'BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = 5000; SET LOCAL lock_timeout = 1000; SET LOCAL idle_in_transaction_session_timeout = 10000';
     const run = async () => {
@@ -381,7 +248,7 @@ async function makeVariant(key, ctx) {
     await run();
     return { call: run, close: () => pool.end() };
   }
-  if (key === 'executor' || key === 'tool' || key === 'toolOneTrip') {
+  if (key === 'executor' || key === 'tool') {
     const [{ PgDatabase }, { databaseEntry }, { queryTool }, { loadSqlParser }, { databaseMetrics }, { Registry }] = await Promise.all([
       import(DIST('packs/database/pg-database.js')), import(DIST('packs/database/settings.js')), import(DIST('packs/database/tools.js')),
       import(DIST('packs/database/sql-guard.js')), import(DIST('packs/database/metrics.js')), import('prom-client'),
@@ -398,9 +265,7 @@ async function makeVariant(key, ctx) {
       };
     } else {
       await loadSqlParser();
-      // toolOneTrip: the same tool, its database's read() swapped for the one-round-trip prototype.
-      const dbOf = key === 'tool' ? pgdb : oneTripDatabase(new pg.Pool({ connectionString: db.url, max: DB_CONFIG.pool }), settings, () => pgdb.close());
-      const databases = new Map([['main', dbOf]]);
+      const databases = new Map([['main', pgdb]]);
       // The pack as `mcpd serve` wires it: metrics on (a registry of its own here).
       const tool = queryTool({ databases, entries: new Map([['main', settings]]), observer: databaseMetrics(new Registry(), () => databases.values()) });
       const raw = { sql: SQL, params: PARAMS };
@@ -410,31 +275,14 @@ async function makeVariant(key, ctx) {
         if (r.rowCount !== 100) throw new Error(`${key}: ${r.rowCount} rows`);
         return r;
       };
-      if (key === 'toolOneTrip') {
-        const r = await run();
-        if (JSON.stringify(r.rows.map((row) => row[0])) !== JSON.stringify(EXPECTED_IDS)) throw new Error(`${key}: unexpected rows`);
-        return { call: run, close: () => dbOf.close() };
-      }
     }
     const r = await run();
     if (JSON.stringify(r.rows.map((row) => row[0])) !== JSON.stringify(EXPECTED_IDS)) throw new Error(`${key}: unexpected rows`);
     return { call: run, close: () => pgdb.close() };
   }
-  if (key === 'oneTrip') {
-    const pool = new pg.Pool({ connectionString: db.url, max: DB_CONFIG.pool });
-    await checkOneTrip(pool); // the prototype keeps the executor's guarantees (timeout, read-only, ROLLBACK)
-    const run = async () => {
-      const r = await oneTripRead(pool, SQL, PARAMS, { maxRows: 100 });
-      if (r.rowCount !== 100) throw new Error(`oneTrip: ${r.rowCount} rows`);
-      return r;
-    };
-    const r = await run();
-    if (JSON.stringify(r.rows.map((row) => row[0])) !== JSON.stringify(EXPECTED_IDS)) throw new Error('oneTrip: unexpected rows');
-    return { call: run, close: () => pool.end() };
-  }
-  if (key === 'http' || key === 'httpOneTrip' || key === 'floor' || key === 'sdk') {
+  if (key === 'http' || key === 'floor' || key === 'sdk') {
     const srv = await spawnServer(key, db.url, ctx.track);
-    const client = httpClient(srv.port, { httpOneTrip: 'db_query_1rt', floor: 'db_query_replay' }[key] ?? 'db_query');
+    const client = httpClient(srv.port, key === 'floor' ? 'db_query_replay' : 'db_query');
     await client.open(Math.max(...DB_CONFIG.concurrency));
     const args = { sql: SQL, params: PARAMS };
     const responseBytes = await client.verify(args); // correctness gate before any timing
@@ -442,42 +290,12 @@ async function makeVariant(key, ctx) {
       srv,
       client,
       responseBytes,
+      cpuPids: { server: srv.child.pid },
       call: (worker) => client.call(worker, args),
       close: async () => { client.close(); await stopChild(srv.child); },
     };
   }
   throw new Error(`unknown variant ${key}`);
-}
-
-// ---------------------------------------------------------------- load: closed-loop callers
-/** `callers` loops, each calling as soon as its previous call returned, for `ms`; latencies appended to acc. */
-async function closedLoop(variant, callers, ms, acc) {
-  const deadline = performance.now() + ms;
-  const started = performance.now();
-  const cpu0 = process.cpuUsage();
-  const server0 = variant.srv ? procCpuSec(variant.srv.child.pid) : NaN;
-  let calls = 0;
-  await Promise.all(Array.from({ length: callers }, async (_, worker) => {
-    while (performance.now() < deadline) {
-      const t0 = performance.now();
-      try {
-        await variant.call(worker);
-      } catch (err) {
-        if (acc) { acc.errors++; acc.lastError = String(err?.message ?? err); continue; }
-        throw err;
-      }
-      if (acc) acc.latencies.push(performance.now() - t0);
-      calls++;
-    }
-  }));
-  if (acc) {
-    acc.calls += calls;
-    acc.seconds += (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    acc.benchCpuSec += (cpu.user + cpu.system) / 1e6;
-    if (variant.srv) acc.serverCpuSec += procCpuSec(variant.srv.child.pid) - server0;
-  }
-  return calls;
 }
 
 async function benchLatency(ctx, out) {
@@ -501,11 +319,11 @@ async function benchLatency(ctx, out) {
     const ready = keys.filter((k) => variants[k]);
     const runs = [];
     for (const callers of DB_CONFIG.concurrency) {
-      const accs = Object.fromEntries(ready.map((k) => [k, { latencies: [], calls: 0, seconds: 0, errors: 0, benchCpuSec: 0, serverCpuSec: 0 }]));
+      const accs = Object.fromEntries(ready.map((k) => [k, newAcc()]));
       for (const k of ready) if (variants[k].srv) variants[k].hwmReset = resetHwm(variants[k].srv.child.pid);
       for (const k of ready) {
         step(`${callers} caller(s): warm-up ${k}`);
-        await closedLoop(variants[k], callers, DB_CONFIG.warmup * 1000, { latencies: [], calls: 0, seconds: 0, errors: 0, benchCpuSec: 0, serverCpuSec: 0 });
+        await closedLoop(variants[k], callers, DB_CONFIG.warmup * 1000, newAcc());
       }
       const loads = [];
       for (let round = 0; round < DB_CONFIG.rounds; round++) {
@@ -517,15 +335,11 @@ async function benchLatency(ctx, out) {
         }
       }
       for (const k of ready) {
-        const a = accs[k];
-        const lat = Float64Array.from(a.latencies).sort();
+        const { cpuUsPerCall, ...summary } = summarize(accs[k]);
         runs.push({
-          variant: k, label: LABELS[k], callers, calls: a.calls, seconds: a.seconds, callsPerSec: a.calls / a.seconds,
-          p50Ms: percentile(lat, 0.5), p90Ms: percentile(lat, 0.9), p99Ms: percentile(lat, 0.99), maxMs: lat[lat.length - 1],
-          meanMs: lat.reduce((x, y) => x + y, 0) / lat.length, errors: a.errors, lastError: a.lastError, loadavg: loads,
-          // CPU per call: this process (the in-process variants' work, or the HTTP client) and the server child.
-          benchCpuUsPerCall: (a.benchCpuSec / a.calls) * 1e6,
-          serverCpuUsPerCall: variants[k].srv ? (a.serverCpuSec / a.calls) * 1e6 : undefined,
+          variant: k, label: LABELS[k], callers, ...summary, loadavg: loads,
+          // CPU per call: this process (benchCpuUsPerCall: the in-process variants' work, or the HTTP client) and the server child.
+          serverCpuUsPerCall: cpuUsPerCall.server,
           // The server's RSS high-water mark over this concurrency's warm-up and slices (reset before them).
           serverPeakRss: variants[k].srv && variants[k].hwmReset ? procStatus(variants[k].srv.child.pid)?.hwm : undefined,
         });
@@ -552,25 +366,26 @@ async function benchLatency(ctx, out) {
           b ? fmt.x(r.p50Ms / b.p50Ms) : 'n/a', b ? fmt.x(r.p99Ms / b.p99Ms) : 'n/a', b ? fmt.pct(r.callsPerSec / b.callsPerSec) : 'n/a',
           fmt.int(r.benchCpuUsPerCall), r.serverCpuUsPerCall === undefined ? '' : fmt.int(r.serverCpuUsPerCall), fmt.int(r.errors)];
       })));
-    const bar = out.ratios.map((r) => `${r.callers} caller(s) ${fmt.x(r.p50_http_over_bare)}`).join(', ');
+    const bar = out.ratios.map((r) => `${r.callers} caller(s): tool in-process ${fmt.x(r.p50_tool_over_bare)}, mcpd over HTTP ${fmt.x(r.p50_http_over_bare)} ` +
+      `(transport floor alone ${fmt.x(r.p50_floor_over_bare)}; SDK v2 ${fmt.x(r.p50_sdk_over_bare)})`).join('; ');
     log('(CPU us/call here: this process — the in-process variants\' work, or the HTTP client; server: the mcpd or SDK child process. PostgreSQL\'s CPU is not counted.)');
-    log(`Bar (p50 of db_query over HTTP / bare pg <= 1.30x): ${bar}` +
+    log(`Bar (p50 / bare pg <= 1.30x for a 100-row result): ${bar}` +
       (variants.http ? `; one HTTP response is ${fmt.int(out.httpResponseBytes)} bytes (rows twice: text content and structuredContent)` : ''));
     // Where the time goes: differences of p50 between adjacent layers, per concurrency.
     out.layers = DB_CONFIG.concurrency.map((c) => {
       const p = (k) => get(k, c)?.p50Ms;
       return {
         callers: c,
-        roundTripsAndCursorMs: p('executor') - p('bare'),
+        transactionAndValuesMs: p('executor') - p('bare'),
         guardInputMetricsMs: p('tool') - p('executor'),
         transportAndSerialisationMs: p('http') - p('tool'),
         floorMs: p('floor'),
-        oneTripSavesMs: p('http') - p('httpOneTrip'),
+        sdkOverHttp: p('sdk') / p('http'),
       };
     });
-    log('Where the p50 goes (ms): ' + out.layers.map((l) => `${l.callers} caller(s): executor - bare ${fmt.ms(l.roundTripsAndCursorMs)}, ` +
+    log('Where the p50 goes (ms): ' + out.layers.map((l) => `${l.callers} caller(s): executor - bare ${fmt.ms(l.transactionAndValuesMs)}, ` +
       `tool - executor ${fmt.ms(l.guardInputMetricsMs)}, http - tool ${fmt.ms(l.transportAndSerialisationMs)}, ` +
-      `floor ${fmt.ms(l.floorMs)}, http - httpOneTrip ${fmt.ms(l.oneTripSavesMs)}`).join('; '));
+      `floor ${fmt.ms(l.floorMs)}; SDK / mcpd over HTTP ${fmt.x(l.sdkOverHttp)}`).join('; '));
     for (const r of runs) if (r.errors) out.errors.push(`${r.variant} x${r.callers}: ${r.errors} failed calls, last: ${r.lastError}`);
     return variants;
   } catch (err) {
@@ -625,9 +440,6 @@ function procReadBytes(pid) {
   }
 }
 
-function resetHwm(pid) {
-  try { writeFileSync(`/proc/${pid}/clear_refs`, '5'); return true; } catch { return false; }
-}
 
 /** A bare `pg` query of the whole table in a fresh process (it holds every row): time, RSS high-water mark, heap. */
 function bareFullQuery(url, track) {

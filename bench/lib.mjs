@@ -1,6 +1,7 @@
-// Shared helpers for the benchmark scripts: wire-format builders, a tiny loopback HTTP client,
-// response parsing (plain JSON or a single-event SSE body) and echo-result verification.
-import { readFileSync } from 'node:fs';
+// Shared helpers for the benchmark scripts: wire-format builders, tiny loopback HTTP clients (node:http, and a
+// raw keep-alive one for closed-loop load), response parsing (plain JSON or a single-event SSE body), echo-result
+// verification, closed-loop callers with CPU accounting from /proc, child-process helpers.
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -177,4 +178,205 @@ export function procStatus(pid) {
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux; USER_HZ 100). */
+export function procCpuSec(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14 and 15 of stat)
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resets the kernel's RSS high-water mark of a process (VmHWM); false where that is not permitted. */
+export function resetHwm(pid) {
+  try { writeFileSync(`/proc/${pid}/clear_refs`, '5'); return true; } catch { return false; }
+}
+
+// ---------------------------------------------------------------- child processes
+export function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+}
+
+export async function stopChild(child, graceMs = 3000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+/** Keeps the last `max` characters of a stream (for error messages). */
+export function tail(stream, max = 4000) {
+  const buf = { text: '' };
+  stream?.setEncoding('utf8');
+  stream?.on('data', (d) => { buf.text = (buf.text + d).slice(-max); });
+  return buf;
+}
+
+// ---------------------------------------------------------------- a minimal keep-alive HTTP/1.1 client
+/** One connection, one request at a time; content-length or chunked responses. */
+export class RawHttp {
+  constructor(port) {
+    this.port = port;
+    this.buf = Buffer.alloc(0);
+    this.pending = null;
+  }
+
+  connect() {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect(this.port, HOST, () => { sock.setNoDelay(true); resolve(this); });
+      this.sock = sock;
+      this.buf = Buffer.alloc(0);
+      sock.on('error', (err) => { if (this.sock === sock) reject(err); });
+      sock.on('data', (d) => this.onData(d));
+      // The server may close an idle keep-alive connection (mcpd: after http.headersTimeoutMs); the next
+      // request reconnects. A close while a request is pending fails that request.
+      sock.on('close', () => {
+        if (this.sock !== sock) return;
+        this.sock = undefined;
+        const p = this.pending;
+        this.pending = null;
+        p?.reject(new Error('connection closed'));
+      });
+    });
+  }
+
+  onData(d) {
+    const p = this.pending;
+    // The rest of a content-length body: collected, concatenated once (a 300 KB response arrives in many chunks).
+    if (p?.parts) {
+      p.parts.push(d);
+      p.have += d.length;
+      if (p.have < p.length) return;
+      const all = Buffer.concat(p.parts, p.have);
+      this.buf = all.subarray(p.length);
+      return this.finish(all.toString('utf8', 0, p.length));
+    }
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    this.parse();
+  }
+
+  parse() {
+    const p = this.pending;
+    if (!p) return;
+    if (p.bodyStart === undefined) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = this.buf.toString('latin1', 0, end);
+      p.status = Number(head.slice(9, 12));
+      const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      p.length = cl ? Number(cl[1]) : undefined;
+      p.chunked = !cl && /\r\ntransfer-encoding:\s*chunked/i.test(head);
+      p.bodyStart = end + 4;
+    }
+    if (p.length !== undefined) {
+      if (this.buf.length < p.bodyStart + p.length) {
+        p.parts = [this.buf.subarray(p.bodyStart)];
+        p.have = p.parts[0].length;
+        this.buf = Buffer.alloc(0);
+        return;
+      }
+      const body = this.buf.toString('utf8', p.bodyStart, p.bodyStart + p.length);
+      this.buf = this.buf.subarray(p.bodyStart + p.length);
+      return this.finish(body);
+    }
+    if (p.chunked) {
+      // Decode chunks in place once the terminating zero-size chunk is in.
+      let at = p.bodyStart;
+      const parts = [];
+      for (;;) {
+        const eol = this.buf.indexOf('\r\n', at);
+        if (eol < 0) return;
+        const size = parseInt(this.buf.toString('latin1', at, eol), 16);
+        if (this.buf.length < eol + 2 + size + 2) return;
+        if (size === 0) {
+          this.buf = this.buf.subarray(eol + 4);
+          return this.finish(Buffer.concat(parts).toString('utf8'));
+        }
+        parts.push(this.buf.subarray(eol + 2, eol + 2 + size));
+        at = eol + 2 + size + 2;
+      }
+    }
+    throw new Error('response without content-length or chunked encoding');
+  }
+
+  finish(body) {
+    const p = this.pending;
+    this.pending = null;
+    p.resolve({ status: p.status, body });
+  }
+
+  async request(bytes) {
+    if (!this.sock || this.sock.destroyed) await this.connect();
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.sock.write(bytes);
+    });
+  }
+
+  close() { this.sock?.destroy(); }
+}
+
+/** The bytes of one tools/call POST to /mcp, 2026-07-28 stateless style (what test/helpers/server.ts statelessPost sends). */
+export function toolCallRequest(port, id, tool, args) {
+  const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: args, _meta: META_2026 } });
+  return Buffer.from(
+    `POST /mcp HTTP/1.1\r\nhost: ${HOST}:${port}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\n` +
+    `mcp-protocol-version: ${STATELESS_VERSION}\r\nmcp-method: tools/call\r\nmcp-name: ${tool}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+// ---------------------------------------------------------------- load: closed-loop callers
+/** A fresh accumulator for closedLoop. */
+export const newAcc = () => ({ latencies: [], calls: 0, seconds: 0, errors: 0, lastError: undefined, benchCpuSec: 0, cpuSec: {} });
+
+/**
+ * `callers` loops, each calling `variant.call(worker)` as soon as its previous call returned, for `ms`.
+ * With `acc`, failed calls are counted (otherwise the first one throws), latencies appended, and the CPU time
+ * of this process and of every process in `variant.cpuPids` ({ name: pid }) added up.
+ */
+export async function closedLoop(variant, callers, ms, acc) {
+  const deadline = performance.now() + ms;
+  const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  const pids = Object.entries(variant.cpuPids ?? {});
+  const before = pids.map(([, pid]) => procCpuSec(pid));
+  let calls = 0;
+  await Promise.all(Array.from({ length: callers }, async (_, worker) => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        await variant.call(worker);
+      } catch (err) {
+        if (acc) { acc.errors++; acc.lastError = String(err?.message ?? err); continue; }
+        throw err;
+      }
+      if (acc) acc.latencies.push(performance.now() - t0);
+      calls++;
+    }
+  }));
+  if (acc) {
+    acc.calls += calls;
+    acc.seconds += (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    acc.benchCpuSec += (cpu.user + cpu.system) / 1e6;
+    pids.forEach(([name, pid], i) => { acc.cpuSec[name] = (acc.cpuSec[name] ?? 0) + procCpuSec(pid) - before[i]; });
+  }
+  return calls;
+}
+
+/** Latency and CPU figures of an accumulator: calls/s, percentiles, CPU µs per call here and per named process. */
+export function summarize(acc) {
+  const lat = Float64Array.from(acc.latencies).sort();
+  return {
+    calls: acc.calls, seconds: acc.seconds, callsPerSec: acc.calls / acc.seconds,
+    p50Ms: percentile(lat, 0.5), p90Ms: percentile(lat, 0.9), p99Ms: percentile(lat, 0.99), maxMs: lat[lat.length - 1],
+    meanMs: lat.reduce((x, y) => x + y, 0) / lat.length, errors: acc.errors, lastError: acc.lastError,
+    benchCpuUsPerCall: (acc.benchCpuSec / acc.calls) * 1e6,
+    cpuUsPerCall: Object.fromEntries(Object.entries(acc.cpuSec).map(([name, sec]) => [name, (sec / acc.calls) * 1e6])),
+  };
 }

@@ -7,6 +7,8 @@
 //   4. stdio       cold start: spawn -> first response line to an initialize request
 //   5. database    opt-in (BENCH_ONLY=database, or add it to the list): db_query vs a bare pg query on the real
 //                  PostgreSQL, and a million-row table with maxRows 100 (bench/database.mjs; BENCH_DB_* knobs there)
+//   6. http        opt-in (BENCH_ONLY=http): http_request vs a bare undici request to a local node:http upstream,
+//                  ~1 KB and ~100 KB JSON (bench/http.mjs; BENCH_HTTP_* knobs there; ~4 minutes)
 //
 // Environment:
 //   BENCH_DURATION       measured seconds per server and style in the throughput section (default 10)
@@ -17,8 +19,9 @@
 //   BENCH_SESSIONS       sessions opened by the session-memory check (default 1000)
 //   BENCH_SESSION_REPEATS  session-memory runs per server; the median is reported (default 3)
 //   BENCH_STDIO_RUNS     cold starts per stdio server (default 20)
-//   BENCH_ONLY           comma list of sections to run: throughput,sessions,leak,stdio,database
-//                        (default throughput,sessions,leak,stdio: the database section needs PostgreSQL)
+//   BENCH_ONLY           comma list of sections to run: throughput,sessions,leak,stdio,database,http
+//                        (default throughput,sessions,leak,stdio: the database section needs PostgreSQL, and
+//                        both opt-in sections take minutes of their own)
 //   BENCH_SERVERS        comma list of throughput servers (default all): bare,mcpd,chassis,chassisApiKey,chassisJwt,sdk
 // Results: printed, and written to .bench/results.json.
 import { spawn } from 'node:child_process';
@@ -578,7 +581,13 @@ async function benchDb(results) {
   await benchDatabase(results, { log, step, track });
 }
 
-const sections = { throughput: benchThroughput, sessions: benchSessions, leak: benchLeak, stdio: benchStdio, database: benchDb };
+// 6. HTTP request tool (opt-in): bench/http.mjs.
+async function benchHttpSection(results) {
+  const { benchHttp } = await import('./http.mjs');
+  await benchHttp(results, { log, step, track });
+}
+
+const sections = { throughput: benchThroughput, sessions: benchSessions, leak: benchLeak, stdio: benchStdio, database: benchDb, http: benchHttpSection };
 const failures = [];
 for (const name of CONFIG.only) {
   if (!sections[name]) throw new Error(`unknown section ${name} in BENCH_ONLY`);
@@ -595,6 +604,7 @@ const collectFailures = () => {
   for (const t of ['mcpd', 'sdk']) for (const r of results.sessionMemory?.[t]?.runs ?? []) if (r.error) failures.push(`sessions ${t}: ${r.error}`);
   for (const k of Object.keys(STDIO_TARGETS)) for (const f of results.stdio?.[k]?.failures ?? []) failures.push(`stdio ${k}: ${f}`);
   for (const e of results.database?.errors ?? []) failures.push(`database: ${e}`);
+  for (const e of results.http?.errors ?? []) failures.push(`http: ${e}`);
 };
 collectFailures();
 results.finishedAt = new Date().toISOString();

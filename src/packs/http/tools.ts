@@ -27,7 +27,8 @@ function contentOf(outcome: HttpOutcome): Record<string, unknown>[] {
     if (body.mimeType.startsWith('image/')) return [{ type: 'text', text: head }, { type: 'image', data: body.base64, mimeType: body.mimeType }];
     return [{ type: 'text', text: head }, { type: 'resource', resource: { uri: outcome.url, mimeType: body.mimeType, blob: body.base64 } }];
   }
-  const text = body.kind === 'json' ? JSON.stringify(body.json, null, 2) : body.text;
+  // JSON as the server sent it: re-printing a large document costs more than the whole request.
+  const text = body.text;
   return [{ type: 'text', text: text ? `${head}\n\n${text}` : head }];
 }
 

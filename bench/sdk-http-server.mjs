@@ -1,0 +1,48 @@
+// The http_request tool on the official MCP TypeScript SDK v2, for bench/http.mjs: the HTTP pack's own tool
+// (dist/packs/http/tools.js: same input and output schemas, same handler and result) over the same client
+// (HttpClient, vetted agent, URL and address policies, circuit breakers; no cache), built as
+// src/packs/http/index.ts builds it, served stateless (2026-07-28) through createMcpHandler as
+// bench/sdk-echo-server.mjs serves it. `npm run build` first.
+// Run: PORT=3000 BENCH_HTTP_UPSTREAM_PORT=4000 node bench/sdk-http-server.mjs   (upstream on 127.0.0.1, allowed)
+import { createServer } from 'node:http';
+import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { HttpClient } from '../dist/packs/http/client.js';
+import { HostBreakers } from '../dist/packs/http/resilience/breakers.js';
+import { httpRequestsSection } from '../dist/packs/http/settings.js';
+import { AddressPolicy } from '../dist/packs/http/ssrf/address-policy.js';
+import { UrlPolicy } from '../dist/packs/http/ssrf/url-policy.js';
+import { createVettedAgent } from '../dist/packs/http/ssrf/vetted-agent.js';
+import { httpRequestTool } from '../dist/packs/http/tools.js';
+
+const settings = httpRequestsSection.parse({ allowPrivateNetworks: ['127.0.0.1/32'], allowedPorts: [Number(process.env.BENCH_HTTP_UPSTREAM_PORT)] });
+const addresses = new AddressPolicy(settings.allowPrivateNetworks);
+const agent = createVettedAgent({ policy: addresses, connectTimeoutMs: settings.connectTimeoutMs });
+const client = new HttpClient(settings, { dispatcher: agent, urlPolicy: new UrlPolicy(settings, addresses), breakers: new HostBreakers(settings.breaker) });
+const tool = httpRequestTool(settings, () => client);
+
+function build() {
+  const server = new McpServer({ name: 'sdk-http', version: '1.0.0' });
+  server.registerTool(
+    tool.name,
+    { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output, annotations: tool.annotations },
+    (args, ctx) => tool.handler(args, { signal: ctx?.mcpReq?.signal ?? new AbortController().signal, identity: undefined }),
+  );
+  return server;
+}
+
+const handler = toNodeHandler(createMcpHandler(() => build(), { legacy: 'reject' }));
+const server = createServer(async (req, res) => {
+  try {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') return void res.writeHead(404).end();
+    await handler(req, res);
+  } catch (err) {
+    if (!res.headersSent) res.writeHead(500).end(String(err));
+  }
+});
+server.keepAliveTimeout = 60_000;
+const port = Number(process.env.PORT ?? 3000);
+server.listen(port, '127.0.0.1', () => process.stderr.write(`sdk http on http://127.0.0.1:${port}/mcp\n`));
+const stop = () => server.close(() => void agent.close().finally(() => process.exit(0)));
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
