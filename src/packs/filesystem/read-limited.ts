@@ -5,8 +5,9 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 
-export async function readUpTo(handle: FileHandle, limit: number): Promise<{ bytes: Buffer; more: boolean }> {
-  const buffer = Buffer.alloc(Math.min(limit + 1, 64 * 1024));
+export async function readUpTo(handle: FileHandle, limit: number, sizeHint?: number): Promise<{ bytes: Buffer; more: boolean }> {
+  // Sized from the hint when there is one (most files are small): one read, no zero-filled 64 KiB per file.
+  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(limit + 1, sizeHint !== undefined ? sizeHint + 1 : 64 * 1024)));
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {

@@ -26,7 +26,19 @@ export interface SelectedText {
   totalLines: number;
 }
 
+function countLines(text: string): number {
+  let lines = 1;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
+  // A final newline ends the last line rather than starting an empty one.
+  return text.length > 0 && text.endsWith('\n') && lines > 1 ? lines - 1 : lines;
+}
+
 export function selectLines(text: string, selection: LineSelection): SelectedText {
+  if (selection.head === undefined && selection.tail === undefined && selection.startLine === undefined && selection.endLine === undefined) {
+    // The whole text: counted, not split and joined again (most reads; a 1 MB file costs ~2 ms the other way).
+    const totalLines = countLines(text);
+    return { text: text.endsWith('\n') && totalLines > 0 ? text.slice(0, -1) : text, startLine: 1, endLine: totalLines, totalLines };
+  }
   const lines = text.split('\n');
   // A final newline ends the last line rather than starting an empty one.
   if (lines.length > 1 && lines.at(-1) === '') lines.pop();

@@ -101,7 +101,7 @@ export function searchTool(tools: FilesystemTools): ToolDefinition<any, any> {
         try {
           const { handle } = await sandbox.openRead(entry.display);
           try {
-            const read = await readUpTo(handle, limits.maxFileBytes);
+            const read = await readUpTo(handle, limits.maxFileBytes, entry.size);
             // Grown past the limit since the walk saw it: skipped like any large file.
             if (read.more) continue;
             bytes = read.bytes;
