@@ -25,7 +25,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import { McpdError } from '../../../chassis/errors.js';
-import { errorChain, isAbortLike } from './retry.js';
+import { errorChain } from '../error-chain.js';
+import { isAbortLike } from './retry.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 

@@ -6,6 +6,7 @@
  * bounded by `maxDelayMs`). The deadline check belongs to the caller, who
  * knows how much time the call has left.
  */
+import { errorChain, errorCode } from '../error-chain.js';
 import { McpdError, isAbortError } from '../../../chassis/errors.js';
 
 /** RFC 9110 §9.2.2: repeating these has the same effect as sending them once. */
@@ -33,34 +34,12 @@ const RETRYABLE_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-/** How deep into `cause` and `AggregateError.errors` a failure is looked at. */
-const MAX_CHAIN = 16;
-
 export function isIdempotent(method: string): boolean {
   return IDEMPOTENT_METHODS.has(method.toUpperCase());
 }
 
 export function isRetryableStatus(status: number): boolean {
   return RETRYABLE_STATUSES.has(status);
-}
-
-/**
- * The error itself and what it wraps (`cause`, the errors of an
- * `AggregateError` such as happy-eyeballs connection failures), breadth first,
- * bounded in number and safe against cycles.
- */
-export function errorChain(error: unknown): object[] {
-  const chain: object[] = [];
-  const queue: unknown[] = [error];
-  while (queue.length > 0 && chain.length < MAX_CHAIN) {
-    const current = queue.shift();
-    if (typeof current !== 'object' || current === null || chain.includes(current)) continue;
-    chain.push(current);
-    const { cause, errors } = current as { cause?: unknown; errors?: unknown };
-    if (cause !== undefined) queue.push(cause);
-    if (Array.isArray(errors)) queue.push(...errors);
-  }
-  return chain;
 }
 
 /** An abort of ours (caller cancellation, the call's deadline), not a failure of the server. */
@@ -72,11 +51,6 @@ export function isAbortLike(error: unknown): boolean {
   return name === 'TimeoutError' || code === 'UND_ERR_ABORTED';
 }
 
-function codeOf(error: object): string | undefined {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 /**
  * A connection-level failure worth another attempt. Never an `McpdError`
  * (refusals such as PERMISSION_DENIED or VALIDATION_ERROR, an open circuit, a
@@ -86,7 +60,7 @@ export function isRetryableError(error: unknown): boolean {
   const chain = errorChain(error);
   if (chain.some((link) => link instanceof McpdError || isAbortLike(link))) return false;
   return chain.some((link) => {
-    const code = codeOf(link);
+    const code = errorCode(link);
     return code !== undefined && RETRYABLE_CODES.has(code);
   });
 }

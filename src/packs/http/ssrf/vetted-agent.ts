@@ -29,6 +29,7 @@
  * (`ECONNREFUSED`, `ENOTFOUND`, `UND_ERR_CONNECT_TIMEOUT`, TLS codes) for the
  * caller to map.
  */
+import { errorChain, errorCode } from '../error-chain.js';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type Socket } from 'node:net';
 import { Agent, buildConnector, errors as undiciErrors } from 'undici';
@@ -63,11 +64,6 @@ export const systemResolver: Resolver = async (hostname) => {
 const TRY_NEXT_ADDRESS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT', 'ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 const ignore = () => {};
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 function connectTimeout(host: string, ms: number): Error {
   return new undiciErrors.ConnectTimeoutError(`Connecting to ${host} timed out after ${ms} ms`);
@@ -188,17 +184,5 @@ export function createVettedAgent(options: VettedAgentOptions): Agent {
  * `cause` chain, or a member of an AggregateError.
  */
 export function ssrfRefusal(error: unknown): McpdError | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0 && seen.size < 32) {
-    const current = queue.shift();
-    if (current === null || typeof current !== 'object' || seen.has(current)) continue;
-    seen.add(current);
-    if (current instanceof McpdError) {
-      if (current.code === 'PERMISSION_DENIED') return current;
-    }
-    queue.push((current as { cause?: unknown }).cause);
-    if (current instanceof AggregateError) queue.push(...current.errors);
-  }
-  return undefined;
+  return errorChain(error, 32).find((link): link is McpdError => link instanceof McpdError && link.code === 'PERMISSION_DENIED');
 }
