@@ -53,33 +53,25 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import {
-  closedLoop, exited, fmt, freePort, HOST, newAcc, parseRpc, percentile, procStatus, RawHttp, resetHwm, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
+  closedLoop, envList, envNumber, exited, fmt, freePort, HOST, newAcc, parseRpc, percentile, procStatus, RawHttp, resetHwm, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const DIST = (path) => pathToFileURL(`${ROOT}dist/${path}`).href;
 
-const num = (name, def) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
-};
-const list = (name, def) => (process.env[name] ?? def).split(',').map((s) => s.trim()).filter(Boolean);
 
 export const DB_CONFIG = {
   adminUrl: process.env.BENCH_DB_URL ?? process.env.MCPD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-  duration: num('BENCH_DB_DURATION', 6),
-  rounds: Math.round(num('BENCH_DB_ROUNDS', 3)),
-  warmup: num('BENCH_DB_WARMUP', 1),
-  concurrency: list('BENCH_DB_CONCURRENCY', '1,8').map(Number),
-  pool: Math.round(num('BENCH_DB_POOL', 10)),
-  variants: list('BENCH_DB_VARIANTS', 'bare,bareTx,executor,tool,http,floor,sdk'),
-  bigRows: Math.round(num('BENCH_DB_BIG_ROWS', 1_000_000)),
-  bigSeconds: num('BENCH_DB_BIG_SECONDS', 3),
-  bigSortCalls: Math.round(num('BENCH_DB_BIG_SORT_CALLS', 5)),
+  duration: envNumber('BENCH_DB_DURATION', 6),
+  rounds: Math.round(envNumber('BENCH_DB_ROUNDS', 3)),
+  warmup: envNumber('BENCH_DB_WARMUP', 1),
+  concurrency: envList('BENCH_DB_CONCURRENCY', '1,8').map(Number),
+  pool: Math.round(envNumber('BENCH_DB_POOL', 10)),
+  variants: envList('BENCH_DB_VARIANTS', 'bare,bareTx,executor,tool,http,floor,sdk'),
+  bigRows: Math.round(envNumber('BENCH_DB_BIG_ROWS', 1_000_000)),
+  bigSeconds: envNumber('BENCH_DB_BIG_SECONDS', 3),
+  bigSortCalls: Math.round(envNumber('BENCH_DB_BIG_SORT_CALLS', 5)),
   big: process.env.BENCH_DB_BIG !== '0',
 };
 

@@ -70,36 +70,27 @@ import {
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
-  closedLoop, fmt, HOST, median, newAcc, procCpuSec, stopChild, summarize, table, tail, toolCallRequest,
+  closedLoop, envList, envNumber, fmt, HOST, median, newAcc, procCpuSec, RawHttp, stopChild, summarize, table, tail, toolCallRequest,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = (path) => pathToFileURL(`${ROOT}dist/${path}`).href;
 
-const num = (name, def) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
-};
-const list = (name, def) => (process.env[name] ?? def).split(',').map((s) => s.trim()).filter(Boolean);
 
 export const FS_CONFIG = {
-  files: Math.round(num('BENCH_FS_FILES', 10_000)),
+  files: Math.round(envNumber('BENCH_FS_FILES', 10_000)),
   bigBytes: 1024 * 1024,
-  duration: num('BENCH_FS_DURATION', 6),
-  rounds: Math.round(num('BENCH_FS_ROUNDS', 3)),
-  warmup: num('BENCH_FS_WARMUP', 1),
-  concurrency: list('BENCH_FS_CONCURRENCY', '1,8').map(Number),
-  readVariants: list('BENCH_FS_READ_VARIANTS', 'readFile,readFileUtf8,openRead,tool,http'),
-  searchRuns: Math.round(num('BENCH_FS_SEARCH_RUNS', 5)),
-  searchVariants: list('BENCH_FS_SEARCH_VARIANTS', 'grepL,grepN,grepNi,nodeSeq,nodePar,walk,walkRead,match,tool,toolI,http,sketchAsync,sketchPar,sketchSync'),
-  profileRuns: Math.round(num('BENCH_FS_PROFILE_RUNS', 3)),
+  duration: envNumber('BENCH_FS_DURATION', 6),
+  rounds: Math.round(envNumber('BENCH_FS_ROUNDS', 3)),
+  warmup: envNumber('BENCH_FS_WARMUP', 1),
+  concurrency: envList('BENCH_FS_CONCURRENCY', '1,8').map(Number),
+  readVariants: envList('BENCH_FS_READ_VARIANTS', 'readFile,readFileUtf8,openRead,tool,http'),
+  searchRuns: Math.round(envNumber('BENCH_FS_SEARCH_RUNS', 5)),
+  searchVariants: envList('BENCH_FS_SEARCH_VARIANTS', 'grepL,grepN,grepNi,nodeSeq,nodePar,walk,walkRead,match,tool,toolI,http,sketchAsync,sketchPar,sketchSync'),
+  profileRuns: Math.round(envNumber('BENCH_FS_PROFILE_RUNS', 3)),
   maxReadBytes: 2 * 1024 * 1024,
   maxResults: 10_000,
 };
@@ -303,72 +294,11 @@ async function spawnMcpd(dir, track, nodeArgs = []) {
   return { child, port: Number(new URL(url).port), url };
 }
 
-/**
- * One keep-alive connection, one request at a time, content-length responses; the body is kept as the chunks
- * that came and joined once (a multi-megabyte body costs one copy), returned as a Buffer.
- */
-class BodyClient {
-  constructor(port) { this.port = port; }
-
-  connect() {
-    return new Promise((resolve, reject) => {
-      const sock = net.connect(this.port, HOST, () => { sock.setNoDelay(true); resolve(this); });
-      this.sock = sock;
-      this.chunks = [];
-      this.size = 0;
-      sock.on('error', (err) => { if (this.sock === sock) { reject(err); this.fail(err); } });
-      sock.on('data', (d) => { this.chunks.push(d); this.size += d.length; this.parse(); });
-      sock.on('close', () => { if (this.sock === sock) { this.sock = undefined; this.fail(new Error('connection closed')); } });
-    });
-  }
-
-  fail(err) {
-    const p = this.pending;
-    this.pending = null;
-    p?.reject(err);
-  }
-
-  parse() {
-    const p = this.pending;
-    if (!p) return;
-    if (p.bodyStart === undefined) {
-      const buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-      this.chunks = [buf];
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = buf.toString('latin1', 0, end);
-      const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      if (!cl) return this.fail(new Error(`response without content-length: ${head.slice(0, 300)}`));
-      p.status = Number(head.slice(9, 12));
-      p.bodyStart = end + 4;
-      p.length = Number(cl[1]);
-    }
-    if (this.size < p.bodyStart + p.length) return;
-    const buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size);
-    const body = buf.subarray(p.bodyStart, p.bodyStart + p.length);
-    const rest = buf.subarray(p.bodyStart + p.length);
-    this.chunks = rest.length ? [rest] : [];
-    this.size = rest.length;
-    this.pending = null;
-    p.resolve({ status: p.status, body });
-  }
-
-  async request(bytes) {
-    if (!this.sock || this.sock.destroyed) await this.connect();
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.sock.write(bytes);
-    });
-  }
-
-  close() { const s = this.sock; this.sock = undefined; s?.destroy(); }
-}
-
 function mcpClient(port) {
   const conns = [];
   let id = 0;
   return {
-    async open(n) { while (conns.length < n) conns.push(await new BodyClient(port).connect()); },
+    async open(n) { while (conns.length < n) conns.push(await new RawHttp(port, { bytes: true }).connect()); },
     /** A tools/call; resolves the body (a Buffer) after checking the status and that it is a result. */
     async call(worker, tool, args) {
       const r = await conns[worker].request(toolCallRequest(port, ++id, tool, args));

@@ -43,29 +43,21 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
 import {
-  closedLoop, exited, fmt, freePort, HOST, newAcc, parseRpc, procStatus, RawHttp, resetHwm, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
+  closedLoop, envList, envNumber, exited, fmt, freePort, HOST, newAcc, parseRpc, procStatus, RawHttp, resetHwm, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const DIST = (path) => pathToFileURL(`${ROOT}dist/${path}`).href;
 
-const num = (name, def) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
-};
-const list = (name, def) => (process.env[name] ?? def).split(',').map((s) => s.trim()).filter(Boolean);
 
 export const HTTP_CONFIG = {
-  duration: num('BENCH_HTTP_DURATION', 6),
-  rounds: Math.round(num('BENCH_HTTP_ROUNDS', 3)),
-  warmup: num('BENCH_HTTP_WARMUP', 1),
-  concurrency: list('BENCH_HTTP_CONCURRENCY', '1,8').map(Number),
-  docs: list('BENCH_HTTP_DOCS', 'small,large'),
-  variants: list('BENCH_HTTP_VARIANTS', 'bare,bareDispatcher,bareJson,client,tool,http,floor,sdk'),
+  duration: envNumber('BENCH_HTTP_DURATION', 6),
+  rounds: Math.round(envNumber('BENCH_HTTP_ROUNDS', 3)),
+  warmup: envNumber('BENCH_HTTP_WARMUP', 1),
+  concurrency: envList('BENCH_HTTP_CONCURRENCY', '1,8').map(Number),
+  docs: envList('BENCH_HTTP_DOCS', 'small,large'),
+  variants: envList('BENCH_HTTP_VARIANTS', 'bare,bareDispatcher,bareJson,client,tool,http,floor,sdk'),
 };
 
 const LABELS = {

@@ -217,11 +217,28 @@ export function tail(stream, max = 4000) {
   return buf;
 }
 
+// ---------------------------------------------------------------- BENCH_* knobs from the environment
+/** A positive number from the environment, or `def` when unset or empty. */
+export function envNumber(name, def) {
+  const v = process.env[name];
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
+  return n;
+}
+
+/** A comma list from the environment, or the comma list `def`. */
+export const envList = (name, def) => (process.env[name] ?? def).split(',').map((s) => s.trim()).filter(Boolean);
+
 // ---------------------------------------------------------------- a minimal keep-alive HTTP/1.1 client
-/** One connection, one request at a time; content-length or chunked responses. */
+/**
+ * One connection, one request at a time; content-length or chunked responses. The body comes as a string,
+ * or with `{ bytes: true }` as the Buffer received (a multi-megabyte body is then never decoded by the client).
+ */
 export class RawHttp {
-  constructor(port) {
+  constructor(port, { bytes = false } = {}) {
     this.port = port;
+    this.bytes = bytes;
     this.buf = Buffer.alloc(0);
     this.pending = null;
   }
@@ -254,7 +271,7 @@ export class RawHttp {
       if (p.have < p.length) return;
       const all = Buffer.concat(p.parts, p.have);
       this.buf = all.subarray(p.length);
-      return this.finish(all.toString('utf8', 0, p.length));
+      return this.finish(all.subarray(0, p.length));
     }
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     this.parse();
@@ -280,7 +297,7 @@ export class RawHttp {
         this.buf = Buffer.alloc(0);
         return;
       }
-      const body = this.buf.toString('utf8', p.bodyStart, p.bodyStart + p.length);
+      const body = this.buf.subarray(p.bodyStart, p.bodyStart + p.length);
       this.buf = this.buf.subarray(p.bodyStart + p.length);
       return this.finish(body);
     }
@@ -295,7 +312,7 @@ export class RawHttp {
         if (this.buf.length < eol + 2 + size + 2) return;
         if (size === 0) {
           this.buf = this.buf.subarray(eol + 4);
-          return this.finish(Buffer.concat(parts).toString('utf8'));
+          return this.finish(Buffer.concat(parts));
         }
         parts.push(this.buf.subarray(eol + 2, eol + 2 + size));
         at = eol + 2 + size + 2;
@@ -307,7 +324,7 @@ export class RawHttp {
   finish(body) {
     const p = this.pending;
     this.pending = null;
-    p.resolve({ status: p.status, body });
+    p.resolve({ status: p.status, body: this.bytes ? body : body.toString('utf8') });
   }
 
   async request(bytes) {

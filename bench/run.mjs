@@ -32,27 +32,20 @@ import { createHash, randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import {
-  callBodyParts, callHeaders, ECHO_TEXT, fmt, freePort, HOST, median, openSession, percentile, procStatus, SESSION_VERSION, table, verifyEcho, waitForPort,
+  callBodyParts, callHeaders, ECHO_TEXT, envNumber, fmt, freePort, HOST, median, openSession, percentile, procStatus, SESSION_VERSION, table, verifyEcho, waitForPort,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
-const num = (name, def) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
-};
 const CONFIG = {
-  duration: num('BENCH_DURATION', 10),
-  connections: num('BENCH_CONNECTIONS', 50),
-  warmup: num('BENCH_WARMUP', 2),
-  leakDuration: num('BENCH_LEAK_DURATION', 12),
-  sessions: num('BENCH_SESSIONS', 1000),
-  sessionRepeats: num('BENCH_SESSION_REPEATS', 3),
-  rounds: Math.round(num('BENCH_ROUNDS', 5)),
-  stdioRuns: num('BENCH_STDIO_RUNS', 20),
+  duration: envNumber('BENCH_DURATION', 10),
+  connections: envNumber('BENCH_CONNECTIONS', 50),
+  warmup: envNumber('BENCH_WARMUP', 2),
+  leakDuration: envNumber('BENCH_LEAK_DURATION', 12),
+  sessions: envNumber('BENCH_SESSIONS', 1000),
+  sessionRepeats: envNumber('BENCH_SESSION_REPEATS', 3),
+  rounds: Math.round(envNumber('BENCH_ROUNDS', 5)),
+  stdioRuns: envNumber('BENCH_STDIO_RUNS', 20),
   get sliceSec() { return this.duration / this.rounds; },
   only: (process.env.BENCH_ONLY ?? 'throughput,sessions,leak,stdio').split(',').map((s) => s.trim()).filter(Boolean),
 };

@@ -3,9 +3,8 @@
 // schemas and result shape (text content + structuredContent), served stateless (2026-07-28) through
 // createMcpHandler as bench/sdk-echo-server.mjs serves it.
 // Run: PORT=3000 BENCH_DB_DSN=postgres://… [BENCH_DB_POOL=10] node bench/sdk-db-server.mjs
-import { createServer } from 'node:http';
-import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
-import { toNodeHandler } from '@modelcontextprotocol/node';
+import { McpServer } from '@modelcontextprotocol/server';
+import { serveSdk } from './sdk-serve.mjs';
 import * as z from 'zod/v4';
 import { PgDatabase } from '../dist/packs/database/pg-database.js';
 import { databaseEntry } from '../dist/packs/database/settings.js';
@@ -44,18 +43,4 @@ function build() {
   return server;
 }
 
-const handler = toNodeHandler(createMcpHandler(() => build(), { legacy: 'reject' }));
-const server = createServer(async (req, res) => {
-  try {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') return void res.writeHead(404).end();
-    await handler(req, res);
-  } catch (err) {
-    if (!res.headersSent) res.writeHead(500).end(String(err));
-  }
-});
-server.keepAliveTimeout = 60_000;
-const port = Number(process.env.PORT ?? 3000);
-server.listen(port, '127.0.0.1', () => process.stderr.write(`sdk db on http://127.0.0.1:${port}/mcp\n`));
-const stop = () => server.close(() => void db.close().finally(() => process.exit(0)));
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+serveSdk(build, 'sdk db', () => db.close());

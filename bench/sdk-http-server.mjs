@@ -4,9 +4,8 @@
 // src/packs/http/index.ts builds it, served stateless (2026-07-28) through createMcpHandler as
 // bench/sdk-echo-server.mjs serves it. `npm run build` first.
 // Run: PORT=3000 BENCH_HTTP_UPSTREAM_PORT=4000 node bench/sdk-http-server.mjs   (upstream on 127.0.0.1, allowed)
-import { createServer } from 'node:http';
-import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
-import { toNodeHandler } from '@modelcontextprotocol/node';
+import { McpServer } from '@modelcontextprotocol/server';
+import { serveSdk } from './sdk-serve.mjs';
 import { HttpClient } from '../dist/packs/http/client.js';
 import { HostBreakers } from '../dist/packs/http/resilience/breakers.js';
 import { httpRequestsSection } from '../dist/packs/http/settings.js';
@@ -31,18 +30,4 @@ function build() {
   return server;
 }
 
-const handler = toNodeHandler(createMcpHandler(() => build(), { legacy: 'reject' }));
-const server = createServer(async (req, res) => {
-  try {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') return void res.writeHead(404).end();
-    await handler(req, res);
-  } catch (err) {
-    if (!res.headersSent) res.writeHead(500).end(String(err));
-  }
-});
-server.keepAliveTimeout = 60_000;
-const port = Number(process.env.PORT ?? 3000);
-server.listen(port, '127.0.0.1', () => process.stderr.write(`sdk http on http://127.0.0.1:${port}/mcp\n`));
-const stop = () => server.close(() => void agent.close().finally(() => process.exit(0)));
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+serveSdk(build, 'sdk http', () => agent.close());
