@@ -48,12 +48,12 @@
 //   BENCH_DB_BIG          0 skips the big-table part
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import {
-  closedLoop, envList, envNumber, exited, fmt, freePort, HOST, newAcc, parseRpc, percentile, procStatus, RawHttp, resetHwm, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
+  closedLoop, envList, envNumber, exited, fmt, freePort, HOST, newAcc, parseRpc, percentile, procStatus, RawHttp, resetHwm, runStandalone, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -599,20 +599,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     await bareFullMain(process.argv[3]);
     process.exit(0);
   }
-  const children = new Set();
-  const killAll = () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
-  process.on('exit', killAll);
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
-  const track = (child) => { children.add(child); child.once('exit', () => children.delete(child)); return child; };
-  const results = {
-    startedAt: new Date().toISOString(),
-    env: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavgAtStart: os.loadavg() },
-  };
-  const out = await benchDatabase(results, { track });
-  results.finishedAt = new Date().toISOString();
-  mkdirSync(`${ROOT}.bench`, { recursive: true });
-  writeFileSync(`${ROOT}.bench/database.json`, JSON.stringify(results, null, 2) + '\n');
-  console.log('\nResults written to .bench/database.json');
-  process.exitCode = out.errors.length ? 1 : 0;
-  killAll();
+  await runStandalone('database', (results, track) => benchDatabase(results, { track }));
 }

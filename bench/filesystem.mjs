@@ -73,7 +73,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
-  closedLoop, envList, envNumber, fmt, HOST, median, newAcc, procCpuSec, RawHttp, stopChild, summarize, table, tail, toolCallRequest,
+  closedLoop, envList, envNumber, fmt, HOST, median, newAcc, procCpuSec, RawHttp, runStandalone, stopChild, summarize, table, tail, toolCallRequest,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -1001,27 +1001,16 @@ export async function benchFilesystem(results, h = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const children = new Set();
-  const killAll = () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
-  process.on('exit', killAll);
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
-  const track = (child) => { children.add(child); child.once('exit', () => children.delete(child)); return child; };
   const profile = process.argv.includes('--profile');
-  const results = {
-    startedAt: new Date().toISOString(),
-    env: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavgAtStart: os.loadavg() },
-  };
-  try {
-    await benchFilesystem(results, { track, profile });
-    if (!profile) {
-      results.finishedAt = new Date().toISOString();
-      mkdirSync(`${ROOT}.bench`, { recursive: true });
-      writeFileSync(`${ROOT}.bench/filesystem.json`, JSON.stringify(results, null, 2) + '\n');
-      console.log('\nResults written to .bench/filesystem.json');
+  await runStandalone('filesystem', async (results, track) => {
+    try {
+      const out = await benchFilesystem(results, { track, profile });
+      // A profile run keeps its .cpuprofile files, not a results file.
+      return profile ? undefined : out;
+    } catch (err) {
+      console.error(`\nFilesystem benchmark FAILED: ${err?.stack ?? err}`);
+      process.exitCode = 1;
+      return undefined;
     }
-  } catch (err) {
-    console.error(`\nFilesystem benchmark FAILED: ${err?.stack ?? err}`);
-    process.exitCode = 1;
-  }
-  killAll();
+  });
 }

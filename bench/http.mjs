@@ -37,13 +37,12 @@
 //   BENCH_HTTP_DOCS         comma list of documents (default small,large)
 //   BENCH_HTTP_VARIANTS     comma list (default bare,bareDispatcher,bareJson,client,tool,http,floor,sdk)
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
 import {
-  closedLoop, envList, envNumber, exited, fmt, freePort, HOST, newAcc, parseRpc, procStatus, RawHttp, resetHwm, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
+  closedLoop, envList, envNumber, exited, fmt, freePort, HOST, newAcc, parseRpc, procStatus, RawHttp, resetHwm, runStandalone, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -398,21 +397,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   } else if (process.argv[2] === '--loop') {
     await loopMain(process.argv[3] ?? 'client', process.argv[4] ?? 'small', Number(process.argv[5] ?? 10));
   } else {
-    const children = new Set();
-    const killAll = () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
-    process.on('exit', killAll);
-    for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
-    const track = (child) => { children.add(child); child.once('exit', () => children.delete(child)); return child; };
-    const results = {
-      startedAt: new Date().toISOString(),
-      env: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavgAtStart: os.loadavg() },
-    };
-    const out = await benchHttp(results, { track });
-    results.finishedAt = new Date().toISOString();
-    mkdirSync(`${ROOT}.bench`, { recursive: true });
-    writeFileSync(`${ROOT}.bench/http.json`, JSON.stringify(results, null, 2) + '\n');
-    console.log('\nResults written to .bench/http.json');
-    process.exitCode = out.errors.length ? 1 : 0;
-    killAll();
+    await runStandalone('http', (results, track) => benchHttp(results, { track }));
   }
 }

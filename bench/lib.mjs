@@ -1,9 +1,10 @@
 // Shared helpers for the benchmark scripts: wire-format builders, tiny loopback HTTP clients (node:http, and a
 // raw keep-alive one for closed-loop load), response parsing (plain JSON or a single-event SSE body), echo-result
 // verification, closed-loop callers with CPU accounting from /proc, child-process helpers.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 
 export const HOST = '127.0.0.1';
 export const STATELESS_VERSION = '2026-07-28';
@@ -215,6 +216,37 @@ export function tail(stream, max = 4000) {
   stream?.setEncoding('utf8');
   stream?.on('data', (d) => { buf.text = (buf.text + d).slice(-max); });
   return buf;
+}
+
+// ---------------------------------------------------------------- a benchmark section run as its own script
+const BENCH_DIR = new URL('../.bench/', import.meta.url);
+
+/**
+ * Runs `run(results, track)` as a standalone script: children registered with `track(child)` are killed on
+ * exit or signal; what `run` returns (unless undefined: nothing to keep) is followed by writing `results` to
+ * .bench/<name>.json, and its `errors`, if any, fail the process.
+ */
+export async function runStandalone(name, run) {
+  const children = new Set();
+  const killAll = () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
+  const track = (child) => { children.add(child); child.once('exit', () => children.delete(child)); return child; };
+  const results = {
+    startedAt: new Date().toISOString(),
+    env: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavgAtStart: os.loadavg() },
+  };
+  try {
+    const out = await run(results, track);
+    if (out === undefined) return;
+    results.finishedAt = new Date().toISOString();
+    mkdirSync(BENCH_DIR, { recursive: true });
+    writeFileSync(new URL(`${name}.json`, BENCH_DIR), JSON.stringify(results, null, 2) + '\n');
+    console.log(`\nResults written to .bench/${name}.json`);
+    if (out.errors?.length) process.exitCode = 1;
+  } finally {
+    killAll();
+  }
 }
 
 // ---------------------------------------------------------------- BENCH_* knobs from the environment
