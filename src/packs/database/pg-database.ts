@@ -165,9 +165,9 @@ export class PgDatabase {
     try {
       await client.query([begin, ...this.timeouts(timeoutMs)].join('; '));
       const value = await work(client);
-      await client.query(end);
-      // Session advisory locks outlive the transaction (a user-defined function may take one).
-      await client.query('SELECT pg_advisory_unlock_all()');
+      // Session advisory locks outlive the transaction (a user-defined function may take one): released
+      // in the same round trip that ends it.
+      await client.query(`${end}; SELECT pg_advisory_unlock_all()`);
       healthy = true;
       return value;
     } catch (error) {
