@@ -1,4 +1,4 @@
-// Bundles the executables (the mcpd CLI, the fixtures and the embedded database's worker) into single files
+// Bundles the executables (the mcpd CLI, the fixtures, the embedded database's worker and the file scanner thread) into single files
 // under dist/bin/. Loading one file instead of a few hundred ESM modules (zod
 // alone is most of them) halves stdio cold start; the library build in dist/
 // stays unbundled for importers.
@@ -12,6 +12,8 @@ await build({
     'conformance-server': 'src/fixtures/conformance-server.ts',
     // The embedded database's thread and initialisation process start from their own file.
     'pglite-worker': 'src/packs/database/embedded/worker.ts',
+    // So do the filesystem pack's scanner threads (fs_search).
+    'fs-scan-worker': 'src/packs/filesystem/sandbox/scan-worker.ts',
   },
   outdir: 'dist/bin',
   // Shared code and on-demand parts (the HTTP transport, WebSocket) go to chunks loaded when used.

@@ -31,7 +31,9 @@ export function filesystemPack(settings: FilesystemSettings): ToolPack {
       host.lifecycle({
         name: 'filesystem',
         // Roots are resolved (realpath) once, at start: a missing root stops the server with its name.
-        start: async () => void (sandbox = await Sandbox.create({ roots: settings.roots, refuseHardLinks: settings.refuseHardLinks })),
+        start: async () =>
+          void (sandbox = await Sandbox.create({ roots: settings.roots, refuseHardLinks: settings.refuseHardLinks, scanThreads: settings.search.threads })),
+        stop: () => sandbox?.close(),
       });
       for (const tool of [readTool, readMediaTool, listTool, treeTool, infoTool, searchTool]) host.tool(tool(tools));
       if (!settings.readOnly) {

@@ -40,6 +40,10 @@ export const filesystemSection = z
         maxFiles: positive.default(20_000).describe('Most files fs_search visits in one call.'),
         maxFileBytes: positive.default(2 * 1024 * 1024).describe('Files larger than this are not searched by content.'),
         maxLineLength: positive.default(500).describe('Matched lines are cut to this many characters.'),
+        threads: positive
+          .max(64)
+          .default(2)
+          .describe('Scanner threads fs_search may run at once (each walks and reads one search\'s files); further searches wait their turn.'),
       })
       .prefault({}),
   })

@@ -3,5 +3,5 @@
  * verified-open.ts for the rules).
  */
 export { Sandbox } from './sandbox.js';
-export type { EntryInfo, EntryType, Located, RootInfo, SandboxOptions, StatResult, WalkEntry, WalkOptions, WalkSummary } from './types.js';
+export type { EntryInfo, EntryType, Located, RootInfo, SandboxOptions, ScannedFile, ScanOptions, ScanSummary, StatResult, WalkEntry, WalkOptions, WalkSummary } from './types.js';
 export { MAX_NAME_BYTES, MAX_PATH_BYTES } from './path-input.js';

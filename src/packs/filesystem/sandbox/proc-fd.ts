@@ -15,7 +15,7 @@
  * is not a Linux procfs: without it nothing could be verified, so the sandbox
  * fails closed rather than falling back to path checks.
  */
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
 import { open, readFile, readlink, statfs, type FileHandle } from 'node:fs/promises';
 import { McpdError } from '../../../chassis/errors.js';
 
@@ -57,7 +57,7 @@ const DELETED = Buffer.from(' (deleted)');
 export async function kernelPathOf(handle: FileHandle, stats?: Stats): Promise<Buffer | undefined> {
   const path = await readlink(fdPath(handle.fd), { encoding: 'buffer' });
   if (path[0] !== 0x2f) return undefined; // not a path in our mount namespace (anon inode, "(unreachable)/…")
-  if (path.length > DELETED.length && path.subarray(path.length - DELETED.length).equals(DELETED)) {
+  if (endsDeleted(path)) {
     const own = stats ?? (await handle.stat());
     if (own.nlink === 0) return undefined;
     // Either a file named "x (deleted)" or this link of a multiply-linked file was removed: ask the path.
@@ -74,6 +74,29 @@ export async function kernelPathOf(handle: FileHandle, stats?: Stats): Promise<B
     }
   }
   return path;
+}
+
+function endsDeleted(path: Buffer): boolean {
+  return path.length > DELETED.length && path.subarray(path.length - DELETED.length).equals(DELETED);
+}
+
+/** `kernelPathOf` of a raw descriptor with its fstat, synchronously: the scanner thread's form (scan-tree.ts). */
+export function kernelPathOfSync(fd: number, stats: Stats): Buffer | undefined {
+  const path = readlinkSync(fdPath(fd), { encoding: 'buffer' });
+  if (path[0] !== 0x2f) return undefined;
+  if (!endsDeleted(path)) return path;
+  if (stats.nlink === 0) return undefined;
+  try {
+    const named = openSync(path, LOCATE_FLAGS | O_NOFOLLOW);
+    try {
+      const other = fstatSync(named);
+      return other.dev === stats.dev && other.ino === stats.ino ? path : undefined;
+    } finally {
+      closeSync(named);
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 /**

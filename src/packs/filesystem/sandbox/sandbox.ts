@@ -16,8 +16,10 @@ import { moveEntry } from './move.js';
 import { fdPath, O_NOCTTY, O_NONBLOCK, O_RDONLY, probeProcFd } from './proc-fd.js';
 import { removeEntry } from './remove.js';
 import { narrowRoots, resolveRoots, type Root } from './roots.js';
+import { ScanPool } from './scan-pool.js';
+import { scanFiles } from './scan.js';
 import { RootScope } from './scope.js';
-import type { EntryInfo, Located, RootInfo, SandboxOptions, StatResult, WalkEntry, WalkOptions, WalkSummary } from './types.js';
+import type { EntryInfo, Located, RootInfo, SandboxOptions, ScannedFile, ScanOptions, ScanSummary, StatResult, WalkEntry, WalkOptions, WalkSummary } from './types.js';
 import { closeQuietly, hardLinkRefused, openDirectory, openNode, reopen, verifyHandle } from './verified-open.js';
 import { walkTree } from './walk.js';
 import { writeAtomic } from './write.js';
@@ -37,6 +39,7 @@ export class Sandbox {
   private constructor(
     roots: readonly Root[],
     private readonly refuseHardLinks: boolean,
+    private readonly scanPool: ScanPool,
   ) {
     this.scope = new RootScope(roots);
   }
@@ -50,7 +53,7 @@ export class Sandbox {
    */
   static async create(options: SandboxOptions): Promise<Sandbox> {
     await probeProcFd();
-    return new Sandbox(await resolveRoots(options.roots), options.refuseHardLinks);
+    return new Sandbox(await resolveRoots(options.roots), options.refuseHardLinks, new ScanPool(options.scanThreads ?? 2));
   }
 
   /**
@@ -60,7 +63,7 @@ export class Sandbox {
    * match leaves a sandbox without roots (every access refused).
    */
   narrow(clientRootUris: string[]): Sandbox {
-    return new Sandbox(narrowRoots(this.scope.roots, clientRootUris), this.refuseHardLinks);
+    return new Sandbox(narrowRoots(this.scope.roots, clientRootUris), this.refuseHardLinks, this.scanPool);
   }
 
   get roots(): readonly RootInfo[] {
@@ -143,6 +146,28 @@ export class Sandbox {
     } finally {
       await closeQuietly(directory.handle);
     }
+  }
+
+  /**
+   * The regular files below a directory, depth-first in the walk's order, each
+   * read (up to maxFileBytes) and verified inside a root on a scanner thread
+   * (see scan.ts, scan-tree.ts); symlinks are never followed. Files that
+   * vanish, change kind, are hard-linked under refuseHardLinks or grow past
+   * the cap are skipped. Returns a ScanSummary when done; stopping early
+   * (`return`, break) or the signal stops the thread.
+   */
+  async *scanFiles(input: string, options: ScanOptions): AsyncGenerator<ScannedFile, ScanSummary> {
+    const lexical = locateLexically(this.scope, input);
+    try {
+      return yield* scanFiles(this.scope, this.scanPool, lexical, { ...options, refuseHardLinks: this.refuseHardLinks });
+    } catch (error) {
+      throw fsFailure(error, lexical.display);
+    }
+  }
+
+  /** Ends the idle scanner threads (the busy ones when their scan ends); for shutdown. */
+  close(): void {
+    this.scanPool.close();
   }
 
   /** Atomic replace-by-rename of a regular file (see write.ts); CONFLICT when it exists and overwrite is false. */

@@ -7,6 +7,8 @@ export interface SandboxOptions {
   roots: string[];
   /** Refuse to read or replace a regular file that has more than one hard link (another link may be outside the roots). */
   refuseHardLinks: boolean;
+  /** Scanner threads `scanFiles` may run at once (default 2); further scans wait their turn. */
+  scanThreads?: number;
 }
 
 /** A path inside a root. */
@@ -59,6 +61,31 @@ export interface WalkSummary {
   entriesCapped: boolean;
   /** A non-empty directory at maxDepth was not entered. */
   depthCapped: boolean;
+}
+
+export interface ScanOptions extends WalkOptions {
+  /** Read each file (up to maxFileBytes) or only list it. */
+  read: boolean;
+  /** Files larger than this when opened, or grown past it while read, are skipped. */
+  maxFileBytes: number;
+  /** Only files whose path relative to the scanned directory (`src/a.ts`) matches (picomatch, dotfiles included). */
+  glob?: { pattern: string; caseSensitive: boolean };
+}
+
+/** A regular file below the scanned directory, verified inside a root when read. */
+export interface ScannedFile {
+  display: string;
+  /** As in WalkEntry. */
+  depth: number;
+  /** Regular files the walk had met up to and including this one (those the glob left out or that were skipped too). */
+  seen: number;
+  /** The contents, when read: a view of a batch buffer shared with the next files (copy what must outlive the step). */
+  bytes?: Buffer;
+}
+
+export interface ScanSummary extends WalkSummary {
+  /** Regular files the walk met. */
+  filesSeen: number;
 }
 
 export interface StatResult extends Located {

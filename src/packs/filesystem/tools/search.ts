@@ -3,13 +3,11 @@
  * bounded in files visited, results and bytes read, skipping binaries and
  * large files, never following symlinks.
  */
-import picomatch from 'picomatch';
 import { RE2JS } from 're2js';
 import { z } from 'zod';
 import type { ToolDefinition } from '../../../api/types.js';
 import { McpdError } from '../../../chassis/errors.js';
 import { sandboxFor, type FilesystemTools } from '../access.js';
-import { readUpTo } from '../read-limited.js';
 import { looksBinary } from '../text.js';
 
 const MAX_PATTERN = 1000;
@@ -24,20 +22,32 @@ interface Match {
   text?: string;
 }
 
+interface Pattern {
+  test(line: string): boolean;
+  /** False only when no line of `text` can match: most files are then never split into lines. */
+  mayMatch(text: string): boolean;
+}
+
+const ANY = () => true;
+
 /**
  * Agents' regular expressions run on RE2's linear-time engine (re2js): a backtracking
  * engine would let one pattern like `^(a+)+$` stall the whole server. Literals stay a
- * plain substring search.
+ * plain substring search, first over the whole text (a line is a substring of it).
+ * Regexes get no whole-text test: with `^`, `$`, `\A` or a line cut at
+ * MAX_MATCHED_LINE, a match in a line need not be one in the text.
  */
-function compilePattern(content: string, regex: boolean, caseSensitive: boolean): { test(line: string): boolean } {
+function compilePattern(content: string, regex: boolean, caseSensitive: boolean): Pattern {
   if (!regex) {
-    if (caseSensitive) return { test: (line) => line.includes(content) };
+    if (caseSensitive) return { test: (line) => line.includes(content), mayMatch: (text) => text.includes(content) };
     const lower = content.toLowerCase();
-    return { test: (line) => line.toLowerCase().includes(lower) };
+    // Lower-casing is per character except the Greek final sigma, which depends on what follows — and a line
+    // cut at MAX_MATCHED_LINE can end where the text goes on: a needle with ς gets no whole-text test.
+    return { test: (line) => line.toLowerCase().includes(lower), mayMatch: lower.includes('ς') ? ANY : (text) => text.toLowerCase().includes(lower) };
   }
   try {
     const compiled = RE2JS.compile(content, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
-    return { test: (line) => compiled.matcher(line).find() };
+    return { test: (line) => compiled.matcher(line).find(), mayMatch: ANY };
   } catch (error) {
     throw new McpdError('VALIDATION_ERROR', `content is not a valid regular expression (RE2 syntax): ${(error as Error).message}`);
   }
@@ -64,69 +74,58 @@ export function searchTool(tools: FilesystemTools): ToolDefinition<any, any> {
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     handler: async (args: { path: string; glob?: string; content?: string; regex: boolean; caseSensitive: boolean; maxResults?: number }, ctx) => {
       if (!args.glob && !args.content) throw new McpdError('VALIDATION_ERROR', 'Give `glob`, `content`, or both');
-      let pattern: { test(line: string): boolean } | undefined;
-      if (args.content) pattern = compilePattern(args.content, args.regex, args.caseSensitive);
-      const nameMatches = args.glob ? picomatch(args.glob, { dot: true, nocase: !args.caseSensitive }) : undefined;
+      const pattern = args.content ? compilePattern(args.content, args.regex, args.caseSensitive) : undefined;
       const sandbox = await sandboxFor(tools, ctx);
       const base = sandbox.locate(args.path);
       const maxResults = args.maxResults ?? limits.maxResults;
       const matches: Match[] = [];
       let truncated = false;
       let filesVisited = 0;
-      // Globs match paths relative to the searched directory.
-      const prefix = base.display === '.' ? '' : `${base.display.replace(/\/$/, '')}/`;
-      const walker = sandbox.walk(args.path, { maxDepth: SEARCH_DEPTH, maxEntries: limits.maxFiles, signal: ctx.signal });
-      let walkCapped = false;
-      outer: for (let step = await walker.next(); ; step = await walker.next()) {
-        if (step.done) {
-          // The walk stopped at its entry or depth cap: files may be left unseen.
-          walkCapped = step.value.entriesCapped || step.value.depthCapped;
-          break;
-        }
-        const entry = step.value;
-        if (entry.type !== 'file') continue;
-        filesVisited++;
-        const relative = prefix && entry.display.startsWith(prefix) ? entry.display.slice(prefix.length) : prefix ? entry.name : entry.display;
-        if (nameMatches && !nameMatches(relative)) continue;
-        if (!pattern) {
-          if (matches.length === maxResults) {
-            truncated = true;
+      // The sandbox filters by glob (paths relative to the searched directory) and reads only with content to match.
+      const files = sandbox.scanFiles(args.path, {
+        maxDepth: SEARCH_DEPTH,
+        maxEntries: limits.maxFiles,
+        signal: ctx.signal,
+        read: pattern !== undefined,
+        maxFileBytes: limits.maxFileBytes,
+        glob: args.glob ? { pattern: args.glob, caseSensitive: args.caseSensitive } : undefined,
+      });
+      try {
+        outer: for (let step = await files.next(); ; step = await files.next()) {
+          if (step.done) {
+            filesVisited = step.value.filesSeen;
+            // The walk stopped at its entry or depth cap: files may be left unseen.
+            truncated = step.value.entriesCapped || step.value.depthCapped;
             break;
           }
-          matches.push({ path: entry.display });
-          continue;
-        }
-        if (entry.size > limits.maxFileBytes) continue;
-        let bytes: Buffer;
-        try {
-          const { handle } = await sandbox.openRead(entry.display);
-          try {
-            const read = await readUpTo(handle, limits.maxFileBytes, entry.size);
-            // Grown past the limit since the walk saw it: skipped like any large file.
-            if (read.more) continue;
-            bytes = read.bytes;
-          } finally {
-            await handle.close();
+          const file = step.value;
+          filesVisited = file.seen;
+          if (!pattern) {
+            if (matches.length === maxResults) {
+              truncated = true;
+              break;
+            }
+            matches.push({ path: file.display });
+            continue;
           }
-        } catch (error) {
-          // A file that vanished or turned into something refused since the walk saw it is skipped.
-          if (error instanceof McpdError) continue;
-          throw error;
-        }
-        if (looksBinary(bytes)) continue;
-        const lines = bytes.toString('utf8').split('\n');
-        for (let index = 0; index < lines.length; index++) {
-          const line = lines[index]!;
-          if (!pattern.test(line.length > MAX_MATCHED_LINE ? line.slice(0, MAX_MATCHED_LINE) : line)) continue;
-          if (matches.length === maxResults) {
-            truncated = true;
-            break outer;
+          const bytes = file.bytes!;
+          if (looksBinary(bytes)) continue;
+          const text = bytes.toString('utf8');
+          if (!pattern.mayMatch(text)) continue;
+          const lines = text.split('\n');
+          for (let index = 0; index < lines.length; index++) {
+            const line = lines[index]!;
+            if (!pattern.test(line.length > MAX_MATCHED_LINE ? line.slice(0, MAX_MATCHED_LINE) : line)) continue;
+            if (matches.length === maxResults) {
+              truncated = true;
+              break outer;
+            }
+            matches.push({ path: file.display, line: index + 1, text: line.length > limits.maxLineLength ? `${line.slice(0, limits.maxLineLength)}…` : line });
           }
-          matches.push({ path: entry.display, line: index + 1, text: line.length > limits.maxLineLength ? `${line.slice(0, limits.maxLineLength)}…` : line });
         }
+      } finally {
+        await files.return(undefined as never);
       }
-      await walker.return(undefined as never);
-      if (walkCapped) truncated = true;
       const text = matches.map((match) => (match.line ? `${match.path}:${match.line}: ${match.text}` : match.path)).join('\n');
       return {
         content: [{ type: 'text', text: (text || 'no matches') + (truncated ? '\n…(truncated)' : '') }],

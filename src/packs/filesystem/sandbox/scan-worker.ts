@@ -1,0 +1,41 @@
+/**
+ * A scanner thread: runs one scan at a time (scan-tree.ts) with synchronous
+ * calls — here they cost ~1–3 µs each, where the main thread pays a libuv
+ * threadpool round trip (20–40 µs) for every asynchronous one, and a slow
+ * filesystem blocks this thread only, never the server's event loop.
+ *
+ * Batches are posted with their buffer transferred; after READ_AHEAD_BATCHES
+ * unconsumed ones the thread sleeps on the shared control word until the
+ * consumer takes one or says stop, so memory stays bounded and a search that
+ * has its results stops reading.
+ */
+import { parentPort } from 'node:worker_threads';
+import { errnoOf } from './fs-errors.js';
+import { CONSUMER_IDLE_MS, CONTROL_CONSUMED, CONTROL_STOP, READ_AHEAD_BATCHES, type FromScanner, type ToScanner } from './scan-protocol.js';
+import { scanTree, type ScanSink } from './scan-tree.js';
+
+const port = parentPort;
+if (!port) throw new Error('scan-worker.ts runs as a worker thread');
+
+port.on('message', ({ job, control }: ToScanner) => {
+  const words = new Int32Array(control);
+  const post = (message: FromScanner, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+  let sent = 0;
+  const sink: ScanSink = {
+    stopped: () => Atomics.load(words, CONTROL_STOP) !== 0,
+    emit(batch) {
+      post({ op: 'batch', ...batch }, batch.buffer ? [batch.buffer] : []);
+      sent++;
+      for (;;) {
+        const consumed = Atomics.load(words, CONTROL_CONSUMED);
+        if (sent - consumed <= READ_AHEAD_BATCHES || sink.stopped()) return;
+        if (Atomics.wait(words, CONTROL_CONSUMED, consumed, CONSUMER_IDLE_MS) === 'timed-out') Atomics.store(words, CONTROL_STOP, 1);
+      }
+    },
+  };
+  try {
+    post({ op: 'end', ...scanTree(job, sink) });
+  } catch (error) {
+    post({ op: 'error', code: errnoOf(error), message: error instanceof Error ? error.message : String(error) });
+  }
+});
