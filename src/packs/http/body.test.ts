@@ -3,6 +3,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { McpdError } from '../../chassis/errors.js';
 import { readCapped } from './body.js';
@@ -169,4 +170,15 @@ test('an abort interrupts a source that never yields and cannot be destroyed', a
   const reading = readCapped(never, 10, controller.signal);
   setImmediate(() => controller.abort());
   await assert.rejects(reading, (error: unknown) => error instanceof McpdError && error.code === 'CANCELLED');
+});
+
+test('a body destroyed before it is read rejects instead of waiting for ever', async () => {
+  const destroyed = Readable.from([Buffer.from('x')]);
+  destroyed.destroy();
+  await new Promise((resolve) => setImmediate(resolve));
+  await assert.rejects(readCapped(destroyed, 10), (error: unknown) => !(error instanceof McpdError) && error instanceof Error);
+  const failed = new PassThrough();
+  failed.on('error', () => {});
+  failed.destroy(new Error('boom'));
+  await assert.rejects(readCapped(failed, 10), /boom/);
 });

@@ -26,12 +26,22 @@ export interface ViewOptions {
 
 interface MediaType {
   /** `type/subtype`, lower case; '' when absent or malformed. */
-  essence: string;
-  charset: string | undefined;
+  readonly essence: string;
+  readonly charset: string | undefined;
 }
+
+/** The last header parsed: responses of one API repeat the same content type. */
+let lastContentType: { value: string; type: MediaType } | undefined;
 
 export function parseContentType(value: string | undefined): MediaType {
   if (!value) return { essence: '', charset: undefined };
+  if (lastContentType?.value === value) return lastContentType.type;
+  const type = parseMediaType(value);
+  lastContentType = { value, type };
+  return type;
+}
+
+function parseMediaType(value: string): MediaType {
   const [head, ...params] = value.split(';');
   const essence = head.trim().toLowerCase();
   let charset: string | undefined;
@@ -85,6 +95,11 @@ const WINDOWS_1252_BROKEN = new TextDecoder('windows-1252').decode(Uint8Array.of
  * malformed bytes become U+FFFD. A cut body drops its incomplete last character.
  */
 export function decodeText(bytes: Buffer, charset: string | undefined, truncated = false): string {
+  // The common case without a decoder: whole UTF-8 (Buffer's decoder replaces malformed bytes as TextDecoder does; the BOM is dropped as TextDecoder drops it).
+  if (!truncated && (charset === undefined || charset === 'utf-8' || charset === 'utf8')) {
+    const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    return bytes.toString('utf8', start);
+  }
   let decoder: InstanceType<typeof TextDecoder>;
   try {
     decoder = new TextDecoder(charset ?? 'utf-8', { fatal: false });

@@ -8,6 +8,7 @@
  */
 import { errorChain, errorCode } from '../error-chain.js';
 import { McpdError, isAbortError } from '../../../chassis/errors.js';
+import type { AbortSignalLike } from '../call-signal.js';
 
 /** RFC 9110 §9.2.2: repeating these has the same effect as sending them once. */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
@@ -113,7 +114,7 @@ export function retryDelay(attempt: number, retryAfterMs: number | undefined, op
 }
 
 /** Waits `ms`; rejects with `CANCELLED` (the signal's reason as its cause) as soon as the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignalLike): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const cancelled = () => new McpdError('CANCELLED', 'The request was cancelled', { cause: signal?.reason });
     if (signal?.aborted) {
