@@ -32,21 +32,28 @@
 //      grepNi   grep -rni NEEDLE tree (case-insensitive, fs_search's default)
 //      nodeSeq  plain Node: readdir recursive, readFile one file at a time, includes, lines of the files that match
 //      nodePar  the same, 16 files in flight
-//      walk     layer: the pack's Sandbox.walk over tree/ alone (no file opened)
-//      walkRead layer: Sandbox.walk + Sandbox.openRead + reading every file as fs_search does (readUpTo where the
-//               build has read-limited.js, else handle.readFile), no matching
-//      match    layer: fs_search's matching loop alone (binary check, decode, split, a substring test per line as the
-//               build does for literal content), files in memory
+//      walk     layer: fs_search's walk alone — Sandbox.scanFiles over tree/ listing files (read: false), on a
+//               scanner thread
+//      scan     layer: Sandbox.scanFiles reading every file as fs_search does (opened through the verified directory,
+//               fstat, readlink, read), no matching
+//      treeWalk layer: Sandbox.walk (fs_tree's walk: an lstat per entry, for sizes and times; no file opened)
+//      match    layer: fs_search's matching loop alone (binary check, decode, a whole-text substring test, split and
+//               a test per line only where it matched), files in memory
 //      tool     the fs_search tool handler in this process: {path: 'tree', content: NEEDLE, caseSensitive: true}
 //      toolI    the same with fs_search's default caseSensitive: false (compare with grepNi)
 //      http     fs_search through `mcpd serve` over HTTP, case-sensitive
-//      sketchAsync, sketchPar, sketchSync   a sketch of the fixes in plain Node, not the pack's code (see sketchSearch):
-//               verified directories, files opened through the open directory's descriptor, 5 calls a file instead
-//               of ~12, whole-text test before splitting; one file at a time, 16 in flight, or synchronous calls
+//      sketchPar, sketchSync, sketchSyncOpath   plain Node, not the pack's code (see sketchSearch): the scanner's
+//               evidence per file (open through the verified directory's descriptor, fstat, readlink, read, close)
+//               16 files in flight on the threadpool (the asynchronous design fs_search does not use), or
+//               synchronous calls on the main thread (its floor, with no thread hand-off — and the event loop
+//               blocked throughout), or the same with O_PATH first and a re-open (7 calls a file: what O_RDONLY
+//               directly saves)
+//    Besides wall time: the longest event-loop delay during a run (monitorEventLoopDelay, 1 ms resolution; the
+//    median over runs) — what other requests on the same server would wait.
 //    Every run's matches (file:line, or files for grep -l) are checked against the expected set and each other,
 //    and files visited are counted (grep: `grep -rc` lists every file it read, once): any disagreement fails
 //    the run. Ratios over grep -rn (the same output) and grep -r -l. The cost of one threadpool trip is probed
-//    between rounds (fs_search makes ~12 a file, one after another): on a small VM it varies with scheduling —
+//    between rounds (sketchPar pays one a call): on a small VM it varies with scheduling —
 //    about twice as high on an idle 2-vCPU machine as with the process pinned to one CPU (`taskset -c 0 node
 //    bench/filesystem.mjs`), where hand-offs need no cross-CPU wake-up.
 //
@@ -58,8 +65,8 @@
 //   BENCH_FS_CONCURRENCY    comma list of concurrent readers (default 1,8)
 //   BENCH_FS_READ_VARIANTS  comma list (default readFile,readFileUtf8,openRead,tool,http)
 //   BENCH_FS_SEARCH_RUNS    measured runs of each search variant (default 5, after one warm-up run)
-//   BENCH_FS_SEARCH_VARIANTS  comma list (default grepL,grepN,grepNi,nodeSeq,nodePar,walk,walkRead,match,tool,toolI,http,
-//                           sketchAsync,sketchPar,sketchSync)
+//   BENCH_FS_SEARCH_VARIANTS  comma list (default grepL,grepN,grepNi,nodeSeq,nodePar,walk,scan,treeWalk,match,tool,toolI,http,
+//                           sketchPar,sketchSync,sketchSyncOpath)
 //   BENCH_FS_PROFILE_RUNS   searches profiled by --profile (default 3; fs_read and openRead: 200 calls each)
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -70,6 +77,7 @@ import {
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -89,7 +97,7 @@ export const FS_CONFIG = {
   concurrency: envList('BENCH_FS_CONCURRENCY', '1,8').map(Number),
   readVariants: envList('BENCH_FS_READ_VARIANTS', 'readFile,readFileUtf8,openRead,tool,http'),
   searchRuns: Math.round(envNumber('BENCH_FS_SEARCH_RUNS', 5)),
-  searchVariants: envList('BENCH_FS_SEARCH_VARIANTS', 'grepL,grepN,grepNi,nodeSeq,nodePar,walk,walkRead,match,tool,toolI,http,sketchAsync,sketchPar,sketchSync'),
+  searchVariants: envList('BENCH_FS_SEARCH_VARIANTS', 'grepL,grepN,grepNi,nodeSeq,nodePar,walk,scan,treeWalk,match,tool,toolI,http,sketchPar,sketchSync,sketchSyncOpath'),
   profileRuns: Math.round(envNumber('BENCH_FS_PROFILE_RUNS', 3)),
   maxReadBytes: 2 * 1024 * 1024,
   maxResults: 10_000,
@@ -113,12 +121,13 @@ const SEARCH_LABELS = {
   grepNi: 'grep -rni (ignore case)',
   nodeSeq: 'plain Node, 1 file at a time',
   nodePar: 'plain Node, 16 files in flight',
-  walk: 'layer: Sandbox.walk only',
-  walkRead: 'layer: walk + openRead + read',
-  match: 'layer: split + test per line, in memory',
-  sketchAsync: 'sketch of fix: 5 calls/file, async',
-  sketchPar: 'sketch of fix: 5 calls/file, 16 in flight',
-  sketchSync: 'sketch of fix: 5 calls/file, sync',
+  walk: 'layer: scanner walk only (list files)',
+  scan: 'layer: scanner walk + verified reads',
+  treeWalk: 'layer: Sandbox.walk (lstat/entry)',
+  match: 'layer: matching only, in memory',
+  sketchPar: 'sketch: 5 calls/file, 16 in flight',
+  sketchSync: 'sketch: 5 calls/file, sync, main',
+  sketchSyncOpath: 'sketch: O_PATH first, 7 calls/file',
   tool: 'fs_search tool (in-process)',
   toolI: 'fs_search tool, ignore case (default)',
   http: 'mcpd serve, fs_search over HTTP',
@@ -512,9 +521,9 @@ async function nodeSearch(dir, inFlight) {
 }
 
 /**
- * Layer: fs_search's matching alone, on every file already in memory — its loop (search.ts): looksBinary,
- * decode, split on '\n', a test of each line (cut to 10,000 characters): a substring test, as the build does for
- * literal content.
+ * Layer: fs_search's matching alone, on every file already in memory — its loop (search.ts) for literal content:
+ * looksBinary, decode, a substring test of the whole text, and only where it matched a split on '\n' and a test of
+ * each line (cut to 10,000 characters).
  */
 async function loadMatchLayer(dir) {
   const { looksBinary } = await import(DIST('packs/filesystem/text.js'));
@@ -527,7 +536,9 @@ async function loadMatchLayer(dir) {
     const lines = [];
     for (const { path, bytes } of files) {
       if (looksBinary(bytes)) continue;
-      const text = bytes.toString('utf8').split('\n');
+      const whole = bytes.toString('utf8');
+      if (!whole.includes(NEEDLE)) continue;
+      const text = whole.split('\n');
       for (let i = 0; i < text.length; i++) {
         const line = text[i];
         if ((line.length > 10_000 ? line.slice(0, 10_000) : line).includes(NEEDLE)) lines.push(`${path}:${i + 1}`);
@@ -543,15 +554,15 @@ const P = { open: promisify(fsOpen), fstat: promisify(fsFstat), readlink: promis
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_DIRECTORY } = fsConstants;
 
 /**
- * A sketch of the fixes (plain Node, not the pack's code): the same containment evidence per file with fewer
- * calls — each directory opened through its verified parent's descriptor (O_DIRECTORY|O_NOFOLLOW) and verified
- * by readlink, listed with d_type (no lstat per entry); each file opened through the open directory's
- * descriptor with O_NOFOLLOW, then fstat (regular file, one link, size), readlink (inside the root), one read of
- * st_size bytes, close: 5 calls a file instead of 13. The text is tested whole and split into lines only when it
- * matches. `inFlight` files of a directory at a time (async), or every call synchronous (`sync`: what a search
- * run in a worker thread could do without the threadpool's hand-offs).
+ * The scanner's work in plain Node, not the pack's code: each directory opened through its verified parent's
+ * descriptor (O_DIRECTORY|O_NOFOLLOW) and verified by readlink, listed with d_type (no lstat per entry); each file
+ * opened through the open directory's descriptor with O_NOFOLLOW, then fstat (regular file, one link, size),
+ * readlink (inside the root), one read of st_size bytes, close: 5 calls a file. The text is tested whole and split
+ * into lines only when it matches. `inFlight` files of a directory at a time (async), or every call synchronous
+ * (`sync`: on this thread, without the scanner thread's hand-off); `opath`: each file first opened O_PATH, verified,
+ * then re-opened through /proc/self/fd (the rule for paths agents name; 7 calls a file).
  */
-function sketchSearch(dir, { sync, inFlight = 1 }) {
+function sketchSearch(dir, { sync, inFlight = 1, opath = false }) {
   const fsx = sync
     ? {
       open: async (p, f) => openSync(p, f), fstat: async (fd) => fstatSync(fd), readlink: async (p) => readlinkSync(p, { encoding: 'buffer' }),
@@ -568,12 +579,30 @@ function sketchSearch(dir, { sync, inFlight = 1 }) {
   return async () => {
     const lines = [];
     let filesVisited = 0;
-    const searchFile = async (dirFd, display, name) => {
-      const fd = await fsx.open(`${fdPath(dirFd)}/${name}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-      try {
+    // A regular file inside the root, opened for reading, with its fstat; undefined when refused.
+    const openFile = async (dirFd, name) => {
+      if (!opath) {
+        const fd = await fsx.open(`${fdPath(dirFd)}/${name}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         const st = await fsx.fstat(fd);
-        if (!st.isFile() || st.nlink > 1 || st.size > 2 * 1024 * 1024) return [];
-        if (!inRoot(await fsx.readlink(fdPath(fd)))) return [];
+        if (st.isFile() && inRoot(await fsx.readlink(fdPath(fd)))) return { fd, st };
+        await fsx.close(fd);
+        return undefined;
+      }
+      const located = await fsx.open(`${fdPath(dirFd)}/${name}`, O_PATH | O_RDONLY | O_NOFOLLOW);
+      try {
+        const st = await fsx.fstat(located);
+        if (!st.isFile() || !inRoot(await fsx.readlink(fdPath(located)))) return undefined;
+        return { fd: await fsx.open(fdPath(located), O_RDONLY | O_NONBLOCK | O_NOCTTY), st };
+      } finally {
+        await fsx.close(located);
+      }
+    };
+    const searchFile = async (dirFd, display, name) => {
+      const opened = await openFile(dirFd, name);
+      if (!opened) return [];
+      const { fd, st } = opened;
+      try {
+        if (st.nlink > 1 || st.size > 2 * 1024 * 1024) return [];
         const buf = Buffer.allocUnsafe(st.size);
         const bytes = buf.subarray(0, await fsx.read(fd, buf));
         if (bytes.indexOf(0) >= 0 && bytes.indexOf(0) < 8192) return [];
@@ -628,7 +657,23 @@ async function makeSearchVariant(key, env) {
     case 'grepNi': return { ignoreCase: true, run: async () => ({ lines: grepMatches(await runGrep(['-rni', NEEDLE, TREE], dir), true) }) };
     case 'nodeSeq': return { run: () => nodeSearch(dir, 1) };
     case 'nodePar': return { run: () => nodeSearch(dir, 16) };
-    case 'walk': return {
+    case 'walk':
+    case 'scan': {
+      const options = { maxDepth: 64, maxEntries: pack.settings.search.maxFiles, read: key === 'scan', maxFileBytes: pack.settings.search.maxFileBytes };
+      return {
+        layer: true,
+        run: async () => {
+          let filesVisited = 0;
+          let bytes = 0;
+          for await (const f of pack.sandbox.scanFiles(TREE, options)) {
+            filesVisited++;
+            bytes += f.bytes?.length ?? 0;
+          }
+          return key === 'scan' ? { filesVisited, bytes } : { filesVisited };
+        },
+      };
+    }
+    case 'treeWalk': return {
       layer: true,
       run: async () => {
         let filesVisited = 0;
@@ -636,30 +681,10 @@ async function makeSearchVariant(key, env) {
         return { filesVisited };
       },
     };
-    case 'walkRead': {
-      // The file is read the way fs_search reads it: readUpTo (read-limited.js) where the build has it, else handle.readFile().
-      const readUpTo = await import(DIST('packs/filesystem/read-limited.js')).then((m) => m.readUpTo, () => undefined);
-      const cap = pack.settings.search.maxFileBytes;
-      const read = readUpTo ? async (handle) => (await readUpTo(handle, cap)).bytes : (handle) => handle.readFile();
-      return {
-        layer: true,
-        run: async () => {
-          let filesVisited = 0;
-          let bytes = 0;
-          for await (const e of pack.sandbox.walk(TREE, { maxDepth: 64, maxEntries: pack.settings.search.maxFiles })) {
-            if (e.type !== 'file') continue;
-            filesVisited++;
-            const { handle } = await pack.sandbox.openRead(e.display);
-            try { bytes += (await read(handle)).length; } finally { await handle.close(); }
-          }
-          return { filesVisited, bytes };
-        },
-      };
-    }
     case 'match': return { layer: true, run: await loadMatchLayer(dir) };
-    case 'sketchAsync': return { run: sketchSearch(dir, { sync: false, inFlight: 1 }) };
     case 'sketchPar': return { run: sketchSearch(dir, { sync: false, inFlight: 16 }) };
     case 'sketchSync': return { run: sketchSearch(dir, { sync: true }) };
+    case 'sketchSyncOpath': return { run: sketchSearch(dir, { sync: true, opath: true }) };
     case 'tool':
     case 'toolI': {
       const raw = toolArgs(key === 'tool');
@@ -706,7 +731,8 @@ function checkSearch(key, v, r, expected) {
 
 /**
  * What one trip through libuv's threadpool costs here and now: sequential fs.promises fstat calls on an open file
- * (the syscall itself is ~1 us: fstatSync is timed too). fs_search makes ~12 such trips a file, one after another.
+ * (the syscall itself is ~1 us: fstatSync is timed too). The asynchronous sketch makes 5 such trips a file (fs_search
+ * used to make ~12, one after another; its scanner thread now makes none).
  */
 async function handoffProbe(dir, calls = 4000) {
   const { open } = await import('node:fs/promises');
@@ -743,17 +769,25 @@ async function benchSearch(env, out) {
       step(`search: starting ${key}`);
       variants[key] = await makeSearchVariant(key, env);
     }
-    const res = Object.fromEntries(keys.map((k) => [k, { ms: [], cpuMs: [], serverCpuMs: [] }]));
+    const res = Object.fromEntries(keys.map((k) => [k, { ms: [], cpuMs: [], serverCpuMs: [], loopMaxMs: [] }]));
     const once = async (k) => {
       const v = variants[k];
       const s0 = v.cpuPid ? procCpuSec(v.cpuPid) : 0;
+      // The longest the event loop went unserved during the run: a server's other requests would wait that long.
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
+      // The monitor measures from its first tick: one must pass before the run, or a run that blocks is not seen.
+      await new Promise((resolve) => setTimeout(resolve, 5));
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await v.run();
       const ms = performance.now() - t0;
       const c = process.cpuUsage(c0);
+      // One more turn of the loop, so that a run that blocked it to the end is recorded.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      loop.disable();
       checkSearch(k, v, r, expected);
-      return { ms, cpuMs: (c.user + c.system) / 1000, serverCpuMs: v.cpuPid ? (procCpuSec(v.cpuPid) - s0) * 1000 : undefined, r };
+      return { ms, cpuMs: (c.user + c.system) / 1000, serverCpuMs: v.cpuPid ? (procCpuSec(v.cpuPid) - s0) * 1000 : undefined, loopMaxMs: loop.max / 1e6, r };
     };
     for (const k of keys) {
       step(`search: warm-up ${k}`);
@@ -772,12 +806,13 @@ async function benchSearch(env, out) {
         const r = await once(k);
         res[k].ms.push(r.ms);
         res[k].cpuMs.push(r.cpuMs);
+        res[k].loopMaxMs.push(r.loopMaxMs);
         if (r.serverCpuMs !== undefined) res[k].serverCpuMs.push(r.serverCpuMs);
       }
     }
     const runs = keys.map((k) => ({
       variant: k, label: SEARCH_LABELS[k], runsMs: res[k].ms, medianMs: median(res[k].ms), minMs: Math.min(...res[k].ms), maxMs: Math.max(...res[k].ms),
-      cpuMsHere: median(res[k].cpuMs), serverCpuMs: res[k].serverCpuMs.length ? median(res[k].serverCpuMs) : undefined,
+      cpuMsHere: median(res[k].cpuMs), loopMaxMs: median(res[k].loopMaxMs), serverCpuMs: res[k].serverCpuMs.length ? median(res[k].serverCpuMs) : undefined,
       filesVisited: res[k].filesVisited, matches: res[k].matches, matchKind: res[k].matchKind,
     }));
     probes.push(await handoffProbe(dir));
@@ -791,33 +826,33 @@ async function benchSearch(env, out) {
     out.searchRatios = Object.fromEntries(keys.flatMap((k) => [[`${k}_over_grepN`, over(k, 'grepN')], [`${k}_over_grepL`, over(k, 'grepL')]]));
     out.searchRatiosOfMin = Object.fromEntries(keys.map((k) => [`${k}_over_grepN`, overMin(k, 'grepN')]));
     if (keys.includes('toolI')) out.searchRatios.toolI_over_grepNi = over('toolI', 'grepNi');
-    log(table(['variant', 'what', 'median ms', 'min ms', 'max ms', '/ grep -rn', '/ grep -r -l', 'min / min grep -rn', 'CPU ms here', 'CPU ms server', 'files visited', 'matches'],
+    log(table(['variant', 'what', 'median ms', 'min ms', 'max ms', '/ grep -rn', '/ grep -r -l', 'min / min grep -rn', 'CPU ms here', 'CPU ms server', 'loop max ms', 'files visited', 'matches'],
       runs.map((r) => [r.variant, r.label, fmt.ms(r.medianMs), fmt.ms(r.minMs), fmt.ms(r.maxMs), fmt.x(over(r.variant, 'grepN')), fmt.x(over(r.variant, 'grepL')), fmt.x(overMin(r.variant, 'grepN')),
-        r.variant.startsWith('grep') ? '(child)' : fmt.ms(r.cpuMsHere), r.serverCpuMs === undefined ? '' : fmt.ms(r.serverCpuMs),
+        r.variant.startsWith('grep') ? '(child)' : fmt.ms(r.cpuMsHere), r.serverCpuMs === undefined ? '' : fmt.ms(r.serverCpuMs), fmt.ms(r.loopMaxMs),
         r.filesVisited === undefined ? '' : fmt.int(r.filesVisited), r.matches === undefined ? '' : `${r.matches} ${r.matchKind}`])));
     log(`(Expected: ${expected.lines.length} lines in ${filesOf(expected.lines).length} files case-sensitive, ${expected.linesI.length} lines in ` +
       `${filesOf(expected.linesI).length} files ignoring case; every run of every variant was checked against them. grep files visited: ` +
-      `\`grep -rc\` lists ${fmt.int(grepVisited)} files. grep times include spawning it (a few ms). CPU ms here: this process, threadpool included; ` +
-      'server: the mcpd child.)');
+      `\`grep -rc\` lists ${fmt.int(grepVisited)} files. grep times include spawning it (a few ms). CPU ms here: this process, threadpool and scanner ` +
+      'threads included; server: the mcpd child. Loop max: the longest event-loop delay during a run, median over the runs.)');
     const trip = out.threadpoolTrip;
     log(`One threadpool trip (await fh.stat() on an open file, sequential): median ${fmt.ms(trip.medianAsyncUs)} us ` +
       `(${trip.asyncUs.map((u) => u.toFixed(0)).join(', ')} over the rounds); the same fstat synchronous: ${fmt.ms(trip.medianSyncUs)} us. ` +
-      (get('tool') ? `At ~12.7 trips a file (strace: 12 a file, plus the directories') fs_search would spend ~${fmt.int((12.7 * trip.medianAsyncUs * expected.files) / 1000)} ms in hand-offs ` +
-        `(median run ${fmt.int(get('tool').medianMs)} ms).` : ''));
+      `The asynchronous sketch pays one a call (5 a file: ~${fmt.int((5 * trip.medianAsyncUs * expected.files) / 1000)} ms of hand-offs, shared over 16 in flight ` +
+      'and the threadpool\'s 4 threads); fs_search\'s scanner thread makes its calls synchronously.');
     if (keys.includes('toolI') && keys.includes('grepNi')) log(`fs_search ignoring case (its default) / grep -rni: ${fmt.x(out.searchRatios.toolI_over_grepNi)}`);
-    if (get('walk') && get('walkRead') && get('tool')) {
+    if (get('walk') && get('scan') && get('tool')) {
       out.searchLayers = {
         walkMs: get('walk').medianMs,
-        openReadMs: get('walkRead').medianMs - get('walk').medianMs,
-        restMs: get('tool').medianMs - get('walkRead').medianMs,
+        openReadMs: get('scan').medianMs - get('walk').medianMs,
+        restMs: get('tool').medianMs - get('scan').medianMs,
         matchInMemoryMs: get('match')?.medianMs,
-        perFileUs: { walk: (get('walk').medianMs / expected.files) * 1000, openRead: ((get('walkRead').medianMs - get('walk').medianMs) / expected.files) * 1000 },
+        perFileUs: { walk: (get('walk').medianMs / expected.files) * 1000, openRead: ((get('scan').medianMs - get('walk').medianMs) / expected.files) * 1000 },
       };
       const l = out.searchLayers;
-      log(`Where fs_search's time goes (differences of medians): walk ${fmt.ms(l.walkMs)} ms (${fmt.int(l.perFileUs.walk)} us/file), verified open + read ` +
-        `${fmt.ms(l.openReadMs)} ms (${fmt.int(l.perFileUs.openRead)} us/file), the rest (split + match) ` +
-        `${l.restMs > 0 ? `${fmt.ms(l.restMs)} ms` : 'lost in the noise'}` +
-        (get('match') ? `; split + match measured alone on the files in memory: ${fmt.ms(l.matchInMemoryMs)} ms.` : '.'));
+      log(`Where fs_search's time goes (differences of medians): the scanner's walk ${fmt.ms(l.walkMs)} ms (${fmt.int(l.perFileUs.walk)} us/file), verified ` +
+        `open + read ${fmt.ms(l.openReadMs)} ms (${fmt.int(l.perFileUs.openRead)} us/file), the rest (matching on the main thread, overlapping the ` +
+        `scanner's reads) ${l.restMs > 0 ? `${fmt.ms(l.restMs)} ms` : 'lost in the noise'}` +
+        (get('match') ? `; matching measured alone on the files in memory: ${fmt.ms(l.matchInMemoryMs)} ms.` : '.'));
     }
   } finally {
     for (const v of Object.values(variants)) await v.close?.().catch(() => {});

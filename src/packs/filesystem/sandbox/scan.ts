@@ -43,7 +43,8 @@ export async function* scanFiles(
       {
         dirFd: directory.handle.fd,
         display: directory.located.display,
-        roots: scope.roots.map((root) => root.bytes),
+        // Exact copies: a small Buffer is a view of a shared pool, which a structured clone would copy whole.
+        roots: scope.roots.map((root) => Uint8Array.from(root.bytes)),
         maxDepth: options.maxDepth,
         maxEntries: options.maxEntries,
         read: options.read,
