@@ -10,18 +10,20 @@ import { CONTROL_CONSUMED, CONTROL_STOP, CONTROL_WORDS, type FromScanner, type S
 
 export class ScanRun {
   readonly finished: Promise<void>;
+  private ended = false;
   private readonly words = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT));
   private readonly queue: FromScanner[] = [];
   private waiter: { resolve(message: FromScanner): void; reject(error: unknown): void } | undefined;
   private failure: unknown;
 
-  /** Posts `job` to `worker`; `done(healthy)` is called once, when the thread has finished with it (healthy) or died. */
-  constructor(worker: Worker, job: ScanJob, done: (healthy: boolean) => void) {
+  /** Posts `job` to `worker`; `release(healthy)` is called once, when the thread has finished with it (healthy) or died. */
+  constructor(worker: Worker, job: ScanJob, release: (healthy: boolean) => void) {
     let settle!: () => void;
     this.finished = new Promise<void>((resolve) => (settle = resolve));
     const finish = (healthy: boolean) => {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      done(healthy);
+      this.ended = true;
+      release(healthy);
       settle();
     };
     const onMessage = (message: FromScanner) => {
@@ -35,6 +37,11 @@ export class ScanRun {
     const onExit = (code: number) => onError(new Error(`the scanner thread exited (${code})`));
     worker.on('message', onMessage).once('error', onError).once('exit', onExit);
     worker.postMessage({ job, control: this.words.buffer as SharedArrayBuffer } satisfies ToScanner);
+  }
+
+  /** `finished` has settled: the thread no longer uses the job's descriptor. */
+  get done(): boolean {
+    return this.ended;
   }
 
   /** The next message (rejects once the run failed or was cancelled). */

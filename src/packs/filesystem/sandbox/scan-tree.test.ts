@@ -105,6 +105,31 @@ describe('scanTree', () => {
     assert.deepEqual(scanned.end, { entriesCapped: false, depthCapped: false, filesSeen: 5 });
   });
 
+  test('batches by bytes: files that do not fit start the next batch, one larger than a batch gets its own, none is torn', () => {
+    const sizes = [300, 900, 50, 2_000, 0, 700, 999, 1_000, 1];
+    sizes.forEach((size, i) => put(`f${i}.txt`, String.fromCharCode(97 + i).repeat(size)));
+    const batches: number[][] = [];
+    const dirFd = openSync(root, O_RDONLY | O_DIRECTORY);
+    try {
+      const texts: string[] = [];
+      const job: ScanJob = {
+        dirFd, display: '.', roots: [Buffer.from(root)], maxDepth: 1, maxEntries: 100, read: true, maxFileBytes: 4_096, refuseHardLinks: true,
+        batch: { files: 100, bytes: 1_000, ms: 60_000 },
+      };
+      scanTree(job, {
+        stopped: () => false,
+        emit(batch) {
+          batches.push(batch.files.map((file) => file.length));
+          for (const file of batch.files) texts.push(batch.buffer ? Buffer.from(batch.buffer, file.offset, file.length).toString() : '');
+        },
+      });
+      assert.deepEqual(texts, sizes.map((size, i) => String.fromCharCode(97 + i).repeat(size)));
+    } finally {
+      closeSync(dirFd);
+    }
+    assert.deepEqual(batches, [[300], [900, 50], [2_000], [0, 700], [999], [1_000], [1]]);
+  });
+
   test('a file swapped for a symlink after the listing is not followed', () => {
     assert.deepEqual(
       scanSecondReplaced((path) => symlinkSync(join(outside, 'secret.txt'), path)),

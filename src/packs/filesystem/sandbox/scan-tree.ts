@@ -89,12 +89,18 @@ function insideRoots(fd: number, stats: Stats, roots: readonly Uint8Array[]): bo
   return real !== undefined && roots.some((root) => isWithinBytes(real, root));
 }
 
-/** Files collected into one transferable buffer, sent when full, at a count, or when old. */
+/**
+ * Files collected into one transferable buffer, sent when full, at a count, or
+ * when old. Sending can block (read-ahead), so it never happens while a file
+ * is open: a batch that a file's room no longer fits in is sealed, and sent
+ * by the next `add`, `tick` or `flush`.
+ */
 class Batcher {
   private files: ScanRecord[] = [];
   private buffer: Uint8Array | null = null;
   private used = 0;
   private since = 0;
+  private readonly sealed: ScanBatch[] = [];
 
   constructor(
     private readonly sink: ScanSink,
@@ -104,7 +110,7 @@ class Batcher {
   /** Where the next file's bytes go (at most `bytes`); claimed only by `add`. */
   room(bytes: number): Uint8Array {
     if (this.buffer && this.used + bytes > this.buffer.length) {
-      if (this.used > 0) this.flush();
+      if (this.used > 0) this.seal();
       else this.buffer = null;
     }
     this.buffer ??= new Uint8Array(Math.max(this.limits.bytes, bytes));
@@ -113,6 +119,7 @@ class Batcher {
 
   /** A file whose `length` bytes are at the start of the last room (-1: listed, not read). */
   add(display: string, depth: number, seen: number, length: number): void {
+    this.sendSealed();
     if (this.files.length === 0) this.since = performance.now();
     this.files.push({ display, depth, seen, offset: length < 0 ? 0 : this.used, length });
     if (length > 0) this.used += length;
@@ -122,18 +129,28 @@ class Batcher {
 
   /** Sends what waits once it is old: on a slow filesystem the consumer still sees files early. */
   tick(): void {
+    this.sendSealed();
     if (this.files.length > 0 && performance.now() - this.since >= this.limits.ms) this.flush();
   }
 
   flush(): void {
+    this.sendSealed();
     if (this.files.length === 0) return;
-    const batch: ScanBatch = { files: this.files, buffer: this.used > 0 ? (this.buffer!.buffer as ArrayBuffer) : null };
+    this.seal();
+    this.sendSealed();
+  }
+
+  private seal(): void {
+    this.sealed.push({ files: this.files, buffer: this.used > 0 ? (this.buffer!.buffer as ArrayBuffer) : null });
     this.files = [];
     if (this.used > 0) {
       this.buffer = null;
       this.used = 0;
     }
-    this.sink.emit(batch);
+  }
+
+  private sendSealed(): void {
+    for (let batch = this.sealed.shift(); batch; batch = this.sealed.shift()) this.sink.emit(batch);
   }
 }
 

@@ -72,8 +72,9 @@ export async function* scanFiles(
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (run) {
-      run.stop();
+    run?.stop();
+    if (run && !run.done) {
+      // Stopped early: return now, close when the thread lets go of the descriptor.
       const handle = directory.handle;
       void run.finished.then(() => closeQuietly(handle));
     } else {
