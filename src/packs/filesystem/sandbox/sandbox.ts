@@ -165,7 +165,7 @@ export class Sandbox {
     }
   }
 
-  /** Ends the idle scanner threads (the busy ones when their scan ends); for shutdown. */
+  /** Ends the idle scanner threads (the busy ones when their scan ends), which `narrow`ed sandboxes share; for shutdown. */
   close(): void {
     this.scanPool.close();
   }
