@@ -2,8 +2,7 @@
 // config/mcpd.schema.json for editors, and the reference table in README.md.
 // Tests fail when either is stale: run `npm run config:schema` after changing the schema.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { configJsonSchema } from '../dist/chassis/config/json-schema.js';
-import { configReferenceMarkdown } from '../dist/chassis/config/reference.js';
+import { configJsonSchema, configReferenceMarkdown } from '../dist/app/config.js';
 
 writeFileSync(new URL('../config/mcpd.schema.json', import.meta.url), `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
 const readmeUrl = new URL('../README.md', import.meta.url);

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { createMcpd } from './app/mcpd.js';
 import { runMcpd } from './app/run.js';
-import { ConfigError, configJsonSchema, loadConfig, redactConfig, type LoadOptions } from './chassis/config/index.js';
+import { ConfigError, configJsonSchema, loadConfig, redactConfig, type LoadOptions } from './app/config.js';
 import { createLogger } from './observability/logger.js';
 import { createApiKey } from './security/auth/api-keys.js';
 import { readOnlyRoleSql } from './packs/database/role.js';

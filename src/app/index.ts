@@ -6,5 +6,5 @@
  */
 export { createMcpd, type Mcpd, type McpdOptions } from './mcpd.js';
 export { runMcpd } from './run.js';
-export { loadConfig, type McpdConfig } from '../chassis/config/index.js';
+export { loadConfig, type McpdConfig } from './config.js';
 export type { AuditEvent, AuditSink } from '../security/audit.js';

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { redactConfig, type McpdConfig } from '../chassis/config/index.js';
+import { redactConfig, type McpdConfig } from './config.js';
 import { Health } from '../chassis/health.js';
 import { Lifecycle } from '../chassis/lifecycle.js';
 import { Deadlines } from '../chassis/timeout.js';

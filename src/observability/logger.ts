@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import pino, { type Logger, type TransportTargetOptions } from 'pino';
-import type { McpdConfig } from '../chassis/config/index.js';
+import type { LoggingSettings } from '../chassis/config/index.js';
 import { fastAccessLogger, type AccessLogger } from './access-log.js';
 
 export type { Logger };
@@ -63,7 +63,7 @@ export interface Loggers {
   audit: AccessLogger;
 }
 
-export function createLoggers(config: McpdConfig['logging'], options: LoggerOptions): Loggers {
+export function createLoggers(config: LoggingSettings, options: LoggerOptions): Loggers {
   const destination = options.stdio ? 2 : 1;
   const base = {
     level: config.level,
@@ -111,6 +111,6 @@ export function bufferedDestination(dest: number | string, flushEveryMs: number)
   return { stream, stopFlushing: () => clearInterval(timer) };
 }
 
-export function createLogger(config: McpdConfig['logging'], options: LoggerOptions): Logger {
+export function createLogger(config: LoggingSettings, options: LoggerOptions): Logger {
   return createLoggers(config, options).logger;
 }

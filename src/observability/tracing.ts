@@ -10,7 +10,7 @@
  * loaded: off costs nothing.
  */
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
-import type { McpdConfig } from '../chassis/config/index.js';
+import type { TracingSettings } from '../chassis/config/index.js';
 import type { ServerMiddleware } from '../protocol/engine.js';
 import type { RequestContext } from '../protocol/context.js';
 import type { RequestObserver } from './instrumentation.js';
@@ -122,7 +122,7 @@ export interface TracingHandle {
 }
 
 /** Installs the SDK with an OTLP/HTTP exporter (loaded only when tracing is enabled). */
-export async function startTracing(config: McpdConfig['tracing']): Promise<TracingHandle> {
+export async function startTracing(config: TracingSettings): Promise<TracingHandle> {
   // `none`: leave the global API alone — a host application's SDK, if any, receives the spans.
   if (config.exporter === 'none') return { tracer: undefined, shutdown: async () => {} };
   const [{ NodeTracerProvider }, { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] =

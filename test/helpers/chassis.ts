@@ -5,7 +5,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { createMcpd, type Mcpd, type McpdOptions } from '../../src/app/mcpd.js';
-import { configSchema, type McpdConfig, type McpdConfigInput } from '../../src/chassis/config/index.js';
+import { configSchema, type McpdConfig, type McpdConfigInput } from '../../src/app/config.js';
 import { ALWAYS_REDACTED } from '../../src/observability/logger.js';
 
 export interface MemoryLogger {

@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { createMcpd } from '../../src/app/mcpd.js';
-import { loadConfig } from '../../src/chassis/config/index.js';
+import { loadConfig } from '../../src/app/config.js';
 import { runMcpd } from '../../src/app/run.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -90,7 +90,7 @@ function configMapData(): Record<string, string> {
 /** The real config loader, if this tree has it; undefined lets a test skip. */
 async function configLoader(): Promise<((options: Obj) => { config: Obj }) | undefined> {
   try {
-    const module = (await import('../../src/chassis/config/load.js')) as Obj;
+    const module = (await import('../../src/app/config.js')) as Obj;
     return typeof module.loadConfig === 'function' ? module.loadConfig : undefined;
   } catch {
     return undefined;
@@ -259,7 +259,7 @@ test('Service, PodDisruptionBudget and HPA select the Deployment', () => {
 test('the ConfigMap and compose environments are valid mcpd configuration', async (t) => {
   const loadConfig = await configLoader();
   if (!loadConfig) {
-    t.skip('src/chassis/config/load.ts is not in this tree');
+    t.skip('src/app/config.ts is not in this tree');
     return;
   }
   const data = configMapData();

@@ -1,3 +1,4 @@
-export { configSchema, SECRET_PATHS, type McpdConfig, type McpdConfigInput } from './schema.js';
-export { ConfigError, loadConfig, redactConfig, type ConfigIssue, type LoadedConfig, type LoadOptions } from './load.js';
-export { configJsonSchema } from './json-schema.js';
+export { chassisSections, CHASSIS_SECRETS, type AuthSettings, type ConfigSecrets, type LoggingSettings, type TracingSettings } from './schema.js';
+export { ConfigError, loadConfigWith, redactConfigWith, type ConfigIssue, type ConfigSpec, type LoadedConfig, type LoadOptions } from './load.js';
+export { jsonSchemaOf } from './json-schema.js';
+export { referenceMarkdownOf } from './reference.js';

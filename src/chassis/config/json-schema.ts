@@ -1,8 +1,7 @@
-/** The JSON Schema of a config file, generated from the zod schema. */
+/** The JSON Schema of a config file, generated from a zod schema (mcpd's: configJsonSchema in src/app/config.ts). */
 import { z } from 'zod';
-import { configSchema } from './schema.js';
 
-export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(configSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return { ...schema, $id: 'https://mcpd.dev/schema/config.json', title: 'mcpd configuration' };
+export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...json, $id: 'https://mcpd.dev/schema/config.json', title: 'mcpd configuration' };
 }

@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, SECRET_PATHS, type McpdConfig } from './schema.js';
+import type { ConfigSecrets } from './schema.js';
 
 export interface ConfigIssue {
   /** Where the offending value came from: a file path, `env MCPD_…`, `flag --…`, or `defaults`. */
@@ -38,8 +38,14 @@ export interface LoadOptions {
   cwd?: string;
 }
 
-export interface LoadedConfig {
-  config: McpdConfig;
+/** What a loader loads: the composed schema and which of its keys are secrets (src/app/config.ts builds mcpd's). */
+export interface ConfigSpec<Schema extends z.ZodType> {
+  schema: Schema;
+  secrets: ConfigSecrets;
+}
+
+export interface LoadedConfig<Config = unknown> {
+  config: Config;
   /** The file that was read, if any. */
   file: string | undefined;
   /** Where each set key came from (dotted path → source). */
@@ -47,8 +53,6 @@ export interface LoadedConfig {
 }
 
 const RESERVED_ENV = new Set(['MCPD_ENV', 'MCPD_ENVIRONMENT', 'MCPD_CONFIG']);
-/** Secrets whose value is structured (JSON), not a plain string. */
-const STRUCTURED_SECRETS = new Set(['auth.apiKeys', 'database.dsns', 'httpRequests.hostSecrets']);
 /**
  * Variables Kubernetes injects for a Service named `mcpd` (service links):
  * not configuration, and not typos either.
@@ -156,9 +160,10 @@ function readFileLayer(file: string, issues: ConfigIssue[]): Record<string, unkn
   return parsed;
 }
 
-function envLayer(env: Record<string, string | undefined>, origins: Map<string, string>, issues: ConfigIssue[]): Record<string, unknown> {
+function envLayer(env: Record<string, string | undefined>, secrets: ConfigSecrets, origins: Map<string, string>, issues: ConfigIssue[]): Record<string, unknown> {
   const layer: Record<string, unknown> = {};
-  const secretEnvPaths = new Set(SECRET_PATHS);
+  const secretEnvPaths = new Set(secrets.paths);
+  const structured = new Set(secrets.structured);
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('MCPD_') || RESERVED_ENV.has(name) || SERVICE_LINK_ENV.test(name) || raw === undefined) continue;
     let segments = name.slice(5).split('__').map(camel);
@@ -168,14 +173,14 @@ function envLayer(env: Record<string, string | undefined>, origins: Map<string, 
       segments = [...segments.slice(0, -1), last.slice(0, -4)];
       try {
         const content = readFileSync(raw, 'utf8').trim();
-        value = STRUCTURED_SECRETS.has(segments.join('.')) ? parseEnvValue(content) : content;
+        value = structured.has(segments.join('.')) ? parseEnvValue(content) : content;
       } catch (error) {
         issues.push({ source: `env ${name}`, path: segments.join('.'), expected: 'a readable secret file', found: (error as NodeJS.ErrnoException).code ?? 'an unreadable file' });
         continue;
       }
     } else if (secretEnvPaths.has(segments.join('.'))) {
       // A secret is taken verbatim (a numeric-looking key stays a string), unless its shape is JSON.
-      value = STRUCTURED_SECRETS.has(segments.join('.')) ? parseEnvValue(raw) : raw;
+      value = structured.has(segments.join('.')) ? parseEnvValue(raw) : raw;
     }
     setPath(layer, segments, value);
     origins.set(segments.join('.'), `env ${name}`);
@@ -197,7 +202,7 @@ function getPath(value: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-function issuesOf(error: z.ZodError, merged: unknown, origins: ReadonlyMap<string, string>): ConfigIssue[] {
+function issuesOf(error: z.ZodError, merged: unknown, origins: ReadonlyMap<string, string>, secrets: ConfigSecrets): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const issue of error.issues) {
     const base = issue.path.map(String);
@@ -214,13 +219,14 @@ function issuesOf(error: z.ZodError, merged: unknown, origins: ReadonlyMap<strin
       .replace(/, received .*$/, '')
       .replace(/^expected /, '');
     // A rejected secret is still a secret: never echo it.
-    const found = SECRET_PATHS.includes(path) ? '[REDACTED]' : describe(getPath(merged, issue.path));
+    const found = secrets.paths.includes(path) ? '[REDACTED]' : describe(getPath(merged, issue.path));
     issues.push({ source: sourceOf(path, origins), path, expected, found });
   }
   return issues;
 }
 
-export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+/** Loads and validates a configuration against `spec` (mcpd's is `loadConfig` in src/app/config.ts). */
+export function loadConfigWith<Schema extends z.ZodType>(spec: ConfigSpec<Schema>, options: LoadOptions = {}): LoadedConfig<z.output<Schema>> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const origins = new Map<string, string>();
@@ -235,14 +241,14 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   merged.environment = environment;
   if (file) {
     const layer = readFileLayer(file, issues);
-    for (const secret of SECRET_PATHS) {
+    for (const secret of spec.secrets.paths) {
       if (getPath(layer, secret.split('.')) !== undefined) {
         issues.push({ source: file, path: secret, expected: 'a secret from the environment or a *_FILE, never a config file', found: '[REDACTED]' });
       }
     }
     mergeLayer(merged, layer, file, origins);
   }
-  mergeLayer(merged, envLayer(env, origins, issues), 'env', new Map());
+  mergeLayer(merged, envLayer(env, spec.secrets, origins, issues), 'env', new Map());
   if (options.flags) {
     const flagOrigins = new Map<string, string>();
     mergeLayer(merged, options.flags, 'flag', flagOrigins);
@@ -250,16 +256,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
   merged.environment ??= environment;
 
-  const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) issues.push(...issuesOf(parsed.error, merged, origins));
+  const parsed = spec.schema.safeParse(merged);
+  if (!parsed.success) issues.push(...issuesOf(parsed.error, merged, origins, spec.secrets));
   if (issues.length > 0) throw new ConfigError(issues);
   return { config: parsed.data!, file, origins };
 }
 
 /** A copy safe to print or serve: every secret replaced. */
-export function redactConfig(config: McpdConfig): Record<string, unknown> {
-  const copy = structuredClone(config) as unknown as Record<string, unknown>;
-  for (const secret of SECRET_PATHS) {
+export function redactConfigWith(secrets: ConfigSecrets, config: unknown): Record<string, unknown> {
+  const copy = structuredClone(config) as Record<string, unknown>;
+  for (const secret of secrets.paths) {
     const path = secret.split('.');
     if (getPath(copy, path) !== undefined) setPath(copy, path, '[REDACTED]');
   }

@@ -3,8 +3,7 @@
  * variable, default and meaning), generated from the schema so the README
  * cannot drift from the code.
  */
-import { configJsonSchema } from './json-schema.js';
-import { SECRET_PATHS } from './schema.js';
+import type { ConfigSecrets } from './schema.js';
 
 interface JsonSchemaNode {
   type?: string | string[];
@@ -26,15 +25,15 @@ function typeOf(node: JsonSchemaNode): string {
   return node.type ?? 'any';
 }
 
-function rows(node: JsonSchemaNode, path: string[], out: string[]): void {
+function rows(node: JsonSchemaNode, path: string[], secrets: ConfigSecrets, out: string[]): void {
   for (const [key, child] of Object.entries(node.properties ?? {})) {
     const childPath = [...path, key];
     if (child.type === 'object' && child.properties) {
-      rows(child, childPath, out);
+      rows(child, childPath, secrets, out);
       continue;
     }
     const dotted = childPath.join('.');
-    const secret = SECRET_PATHS.includes(dotted);
+    const secret = secrets.paths.includes(dotted);
     const env =
       dotted === 'environment'
         ? '`MCPD_ENV` (or `NODE_ENV`, `--env`)'
@@ -47,8 +46,9 @@ function rows(node: JsonSchemaNode, path: string[], out: string[]): void {
   }
 }
 
-export function configReferenceMarkdown(): string {
+/** The table for a config's JSON Schema (mcpd's: configReferenceMarkdown in src/app/config.ts). */
+export function referenceMarkdownOf(jsonSchema: Record<string, unknown>, secrets: ConfigSecrets): string {
   const out = ['| key | type | default | environment variable | meaning |', '|---|---|---|---|---|'];
-  rows(configJsonSchema() as JsonSchemaNode, [], out);
+  rows(jsonSchema as JsonSchemaNode, [], secrets, out);
   return out.join('\n');
 }

@@ -5,12 +5,12 @@
  *
  * Every object is strict: an unknown key is an error, never silently ignored —
  * a typo like `read_only-true` must not leave a tool writable.
+ *
+ * These are the chassis' sections. Tool packs declare their own (in their
+ * settings.ts); the application (src/app/config.ts) composes both into the one
+ * schema mcpd loads, so the chassis never depends on a pack.
  */
 import { z } from 'zod';
-// Tool packs declare their own sections (zod only); this file composes them into the one schema.
-import { databaseSection } from '../../packs/database/settings.js';
-import { filesystemSection } from '../../packs/filesystem/settings.js';
-import { httpRequestsSection } from '../../packs/http/settings.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().positive();
@@ -250,7 +250,8 @@ export const auditSection = z
   })
   .prefault({});
 
-export const configSchema = z.strictObject({
+/** The chassis' keys of the configuration; src/app/config.ts adds the packs' sections. */
+export const chassisSections = {
   environment: z.string().default('development').describe('Environment name: selects config/<environment>.yaml.'),
   server: serverSection,
   http: httpSection,
@@ -267,13 +268,21 @@ export const configSchema = z.strictObject({
   rateLimit: rateLimitSection,
   audit: auditSection,
   cache: cacheSection,
-  database: databaseSection,
-  httpRequests: httpRequestsSection,
-  filesystem: filesystemSection,
-});
+};
 
-export type McpdConfig = z.output<typeof configSchema>;
-export type McpdConfigInput = z.input<typeof configSchema>;
+export type LoggingSettings = z.output<typeof loggingSection>;
+export type TracingSettings = z.output<typeof tracingSection>;
+export type AuthSettings = z.output<typeof authSection>;
 
-/** Keys that hold secrets: accepted only from the environment or a file, always redacted. */
-export const SECRET_PATHS: readonly string[] = ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl', 'cache.redisUrl', 'auth.stdioToken', 'database.dsn', 'database.dsns', 'httpRequests.hostSecrets'];
+/** Which keys hold secrets: accepted only from the environment or a `*_FILE`, never a config file, and always redacted. */
+export interface ConfigSecrets {
+  /** Dotted key paths. */
+  readonly paths: readonly string[];
+  /** Those of them whose value is structured (JSON in the environment), not a plain string. */
+  readonly structured: readonly string[];
+}
+
+export const CHASSIS_SECRETS: ConfigSecrets = {
+  paths: ['protocol.requestStateSecret', 'auth.apiKeys', 'rateLimit.redisUrl', 'cache.redisUrl', 'auth.stdioToken'],
+  structured: ['auth.apiKeys'],
+};

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, configJsonSchema, configSchema, loadConfig, redactConfig, SECRET_PATHS, type ConfigIssue } from './index.js';
+import { ConfigError, configJsonSchema, configSchema, loadConfig, redactConfig, SECRET_PATHS, type ConfigIssue } from './config.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = 'S3cr3t-value-that-is-long-enough-0123456789';
 /** An environment name with no shipped file, so no config/<env>.yaml is picked up from cwd or the package. */
 const NO_FILE_ENV = { MCPD_ENV: 'unit-no-such-env' };
