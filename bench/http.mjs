@@ -3,8 +3,8 @@
 //
 //   BENCH_ONLY=http npm run bench     (results in .bench/results.json under `http`)
 //   node bench/http.mjs               (after `npm run build`; results in .bench/http.json)
-//   node --cpu-prof --cpu-prof-dir=.bench/prof bench/http.mjs --loop client small 10
-//                                     (one variant, one document, 1 caller, 10 s: for a CPU profile of that variant)
+//   node --cpu-prof --cpu-prof-dir=.bench/prof bench/http.mjs --loop client small 10 [callers]
+//                                     (one variant, one document, 10 s, 1 caller by default: for a CPU profile of it)
 //
 // The upstream: node:http on 127.0.0.1 in a child process of its own (this file with --upstream), keep-alive,
 // answering GET /small with a JSON document of ~1 KB and GET /large with one of ~100 KB (application/json,
@@ -373,15 +373,15 @@ export async function benchHttp(results, h) {
   return out;
 }
 
-/** `--loop <variant> <doc> <seconds>`: one variant at 1 caller, nothing else (for `node --cpu-prof`). */
-async function loopMain(key, doc, seconds) {
+/** `--loop <variant> <doc> <seconds> [callers]`: one variant, nothing else (for `node --cpu-prof`). */
+async function loopMain(key, doc, seconds, callers) {
   const children = new Set();
   const track = (child) => { children.add(child); child.once('exit', () => children.delete(child)); return child; };
   const ctx = { track, upstream: await startUpstream(track), servers: {} };
   try {
     const variant = await makeVariant(key, ctx, doc);
     const acc = newAcc();
-    await closedLoop(variant, 1, seconds * 1000, acc);
+    await closedLoop(variant, callers, seconds * 1000, acc);
     const s = summarize(acc);
     console.log(`${key} /${doc}: ${fmt.int(s.calls)} calls, p50 ${fmt.ms(s.p50Ms)} ms, p99 ${fmt.ms(s.p99Ms)} ms, ${fmt.int(s.benchCpuUsPerCall)} us CPU/call here, errors ${s.errors}`);
     await variant.close();
@@ -395,7 +395,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv[2] === '--upstream') {
     upstreamMain(Number(process.argv[3]));
   } else if (process.argv[2] === '--loop') {
-    await loopMain(process.argv[3] ?? 'client', process.argv[4] ?? 'small', Number(process.argv[5] ?? 10));
+    await loopMain(process.argv[3] ?? 'client', process.argv[4] ?? 'small', Number(process.argv[5] ?? 10), Number(process.argv[6] ?? 1));
   } else {
     await runStandalone('http', (results, track) => benchHttp(results, { track }));
   }

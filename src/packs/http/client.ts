@@ -156,7 +156,8 @@ export class HttpClient {
       throw new McpdError('VALIDATION_ERROR', 'url is not a valid absolute URL');
     }
     for (const [name, value] of Object.entries(call.query ?? {})) url.searchParams.append(name, String(value));
-    url.hash = '';
+    // Setting a URL part re-serialises it: only when there is a fragment to drop.
+    if (url.hash !== '') url.hash = '';
     return url;
   }
 
@@ -280,7 +281,7 @@ export class HttpClient {
       } catch {
         throw new McpdError('UPSTREAM_ERROR', 'The server redirected to an invalid URL');
       }
-      next.hash = '';
+      if (next.hash !== '') next.hash = '';
       this.deps.urlPolicy.check(next);
       redirects.push(next.href);
       // As browsers do: 303 always, and 301/302 after a POST, continue as a GET without the body.
