@@ -197,8 +197,18 @@ async function makeVariant(key, ctx, doc) {
   }
   if (key === 'client' || key === 'tool') {
     const { settings, client, agent, tool } = await packClient(upstream.port);
-    // A signal of its own per call, as mcpd gives each request.
-    const callCtx = () => ({ signal: new AbortController().signal, identity: undefined });
+    // A cancellation of its own per call, as mcpd gives each request: the handler context's onAbort (a listener
+    // list; the request's AbortSignal is created only for handlers that ask for `signal`, which this tool does not).
+    const callCtx = () => {
+      let listeners;
+      return {
+        identity: undefined,
+        onAbort(listener) {
+          (listeners ??= []).push(listener);
+          return () => listeners.splice(listeners.indexOf(listener), 1);
+        },
+      };
+    };
     let run;
     if (key === 'client') {
       const call = { method: 'GET', url, timeoutMs: settings.timeoutMs, maxRetries: settings.retry.maxRetries, cacheTtlMs: 0, html: settings.html };

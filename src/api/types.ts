@@ -176,6 +176,13 @@ export interface HandlerContext {
   readonly identity: Identity | undefined;
   /** Aborted when the client cancels, the connection drops, or the server drains. */
   readonly signal: AbortSignal;
+  /**
+   * Calls `listener` once with the reason when the request is aborted (when `signal` would fire; at once if it
+   * already was) and returns a function that unsubscribes. The cheap way to hear of cancellation on a hot path:
+   * `signal` is created on first use, and creating an AbortController and listening to it costs ~10–25 µs per
+   * call on Node 20 (measured against a 1 KB HTTP call in bench/http.mjs); this costs a closure.
+   */
+  onAbort(listener: (reason: unknown) => void): () => void;
   readonly transport: Transport;
   readonly protocolVersion: string;
   readonly sessionId: string | undefined;

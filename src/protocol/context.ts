@@ -13,6 +13,8 @@ import type { JsonRpcId, Params } from './jsonrpc.js';
 import type { Session } from './session.js';
 import type { Era } from './versions.js';
 
+const noop = (): void => {};
+
 /** What a transport supplies with each request. */
 export interface Exchange {
   readonly transport: Transport;
@@ -67,6 +69,7 @@ export class RequestContext {
   private scratch: Record<string, unknown> | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private abortReason: unknown = undefined;
+  private abortListeners: ((reason: unknown) => void)[] | undefined = undefined;
 
   constructor(exchange: Exchange, id: JsonRpcId, method: string, params: Params | undefined, era: Era, protocolVersion: string) {
     this.exchange = exchange;
@@ -110,10 +113,36 @@ export class RequestContext {
     return this.abortReason !== undefined;
   }
 
+  /** See HandlerContext.onAbort: a listener without an AbortController. */
+  onAbort(listener: (reason: unknown) => void): () => void {
+    if (this.abortReason !== undefined) {
+      listener(this.abortReason);
+      return noop;
+    }
+    (this.abortListeners ??= []).push(listener);
+    return () => {
+      const listeners = this.abortListeners;
+      const index = listeners ? listeners.indexOf(listener) : -1;
+      if (index !== -1) listeners!.splice(index, 1);
+    };
+  }
+
   abort(reason: unknown): void {
     if (this.abortReason !== undefined) return;
     this.abortReason = reason ?? new Error('aborted');
     this.controller?.abort(this.abortReason);
+    const listeners = this.abortListeners;
+    this.abortListeners = undefined;
+    if (!listeners) return;
+    // Each runs even when an earlier one throws; a handler's faulty listener is logged, never thrown into
+    // whoever aborts (a cancellation, a dropped connection, the deadline sweeper).
+    for (const listener of listeners) {
+      try {
+        listener(this.abortReason);
+      } catch (error) {
+        this.loggerFactory?.().error({ err: error }, 'an abort listener threw');
+      }
+    }
   }
 
   /** Milliseconds since the request arrived. */

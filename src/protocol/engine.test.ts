@@ -435,6 +435,43 @@ test('notifications/cancelled aborts the in-flight request; it answers CANCELLED
   assert.equal(session.busy, 0);
 });
 
+test('onAbort hears notifications/cancelled without an AbortSignal; unsubscribed, late and faulty listeners behave', async (t) => {
+  const { engine } = harness(t);
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const heard: unknown[] = [];
+  let lateReason: unknown;
+  engine.registry.addTool({
+    name: 'wait',
+    handler: (_args, ctx) =>
+      new Promise((_resolve, reject) => {
+        ctx.onAbort(() => {
+          throw new Error('a faulty listener');
+        });
+        const unsubscribed = ctx.onAbort(() => heard.push('unsubscribed'));
+        unsubscribed();
+        ctx.onAbort((reason) => {
+          heard.push(reason);
+          // Subscribing after the abort runs the listener at once.
+          ctx.onAbort((again) => (lateReason = again));
+          reject(reason);
+        });
+        started();
+      }),
+  });
+  const session = initializedSession(engine);
+  const exchange = fakeExchange({ session });
+  const pending = engine.handle(exchange, request('tools/call', { name: 'wait', arguments: {} }, 'long'), 'sessionful');
+  await running;
+  engine.handleNotification(exchange, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'long', reason: 'user stop' } });
+  const ctx = await pending;
+  assert.equal(heard.length, 1, 'one call of the live listener, none of the unsubscribed one');
+  assert.ok(heard[0] !== undefined);
+  assert.equal(lateReason, heard[0]);
+  assert.equal(ctx.error?.code, 'CANCELLED');
+  assert.equal(session.inFlightCount, 0);
+});
+
 test('retained memory: 10,000 sequential tools/call on one session leave no per-request state', async (t) => {
   const { engine, toolRuns } = harness(t);
   const session = initializedSession(engine);

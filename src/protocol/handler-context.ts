@@ -89,6 +89,17 @@ export class HandlerContextImpl implements ToolContext {
   get signal(): AbortSignal {
     return this.signalOverride ?? this.request.signal;
   }
+  onAbort(listener: (reason: unknown) => void): () => void {
+    const override = this.signalOverride;
+    if (!override) return this.request.onAbort(listener);
+    const onAbort = () => listener(override.reason);
+    if (override.aborted) {
+      onAbort();
+      return () => {};
+    }
+    override.addEventListener('abort', onAbort, { once: true });
+    return () => override.removeEventListener('abort', onAbort);
+  }
   get transport(): Transport {
     return this.request.transport;
   }

@@ -45,8 +45,10 @@ export interface HttpOutcome {
   cached?: boolean;
 }
 
+/** The caller's side of a call: who asks, and how they cancel (a handler context is one). */
 export interface HttpCallContext {
-  signal: AbortSignal;
+  /** Subscribes to the caller's cancellation; returns the unsubscribe (HandlerContext.onAbort). */
+  onAbort(listener: (reason: unknown) => void): () => void;
   identity: Identity | undefined;
 }
 
@@ -133,18 +135,20 @@ export class HttpClient {
       // An abort like AbortSignal.timeout's: the breaker does not count the caller's own budget against the host.
       signal.abort(new DOMException('The call ran out of time', 'TimeoutError'));
     }, call.timeoutMs);
-    const onCancel = () => signal.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) onCancel();
-    else ctx.signal.addEventListener('abort', onCancel, { once: true });
+    const caller = { cancelled: false };
+    const unsubscribe = ctx.onAbort((reason) => {
+      caller.cancelled = true;
+      signal.abort(reason);
+    });
     try {
       const { outcome, storable } = await this.withRetries(call, url, headers, signal);
       if (cacheKey && storable) await this.deps.cache!.set(cacheKey, { ...outcome, fetchedAt: Date.now() }, call.cacheTtlMs);
       return outcome;
     } catch (error) {
-      throw this.failure(error, url, call, ctx.signal, deadline.passed);
+      throw this.failure(error, url, call, caller.cancelled, deadline.passed);
     } finally {
       clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', onCancel);
+      unsubscribe();
     }
   }
 
@@ -323,11 +327,11 @@ export class HttpClient {
     return { outcome, storable };
   }
 
-  private failure(error: unknown, url: URL, call: HttpCall, callerSignal: AbortSignal, deadlinePassed: boolean): McpdError {
+  private failure(error: unknown, url: URL, call: HttpCall, callerCancelled: boolean, deadlinePassed: boolean): McpdError {
     const refused = ssrfRefusal(error);
     if (refused) return refused;
     if (error instanceof McpdError && error.code !== 'CANCELLED') return error;
-    if (callerSignal.aborted) return new McpdError('CANCELLED', 'The request was cancelled');
+    if (callerCancelled) return new McpdError('CANCELLED', 'The request was cancelled');
     if (deadlinePassed) return new McpdError('TIMEOUT', `${url.host} did not answer within ${call.timeoutMs} ms`);
     if (error instanceof McpdError) return error;
     const code = (error as { code?: string } | undefined)?.code ?? '';

@@ -93,7 +93,7 @@ export function httpRequestTool(settings: HttpRequestsSettings, client: () => Ht
         cacheTtlMs: Math.min(args.cacheTtlMs ?? settings.cache.defaultTtlMs, settings.cache.maxTtlMs),
         html: args.html ?? settings.html,
       };
-      const outcome = await client().request(call, { signal: ctx.signal, identity: ctx.identity });
+      const outcome = await client().request(call, ctx);
       return { content: contentOf(outcome), structuredContent: structuredOf(outcome) };
     },
   };
