@@ -26,6 +26,8 @@ export interface ScanJob {
   glob?: { pattern: string; caseSensitive: boolean };
   /** A batch is sent at this many files, bytes, or milliseconds since its first file, whichever comes first. */
   batch: { files: number; bytes: number; ms: number };
+  /** How long the scanner waits, read-ahead full, for a consumer that takes nothing (CONSUMER_IDLE_MS). */
+  consumerIdleMs: number;
 }
 
 /** One file of a batch; its bytes are `buffer[offset, offset + length)` (no buffer when all are empty), or it was not read (`length` -1). */
@@ -72,5 +74,8 @@ export const CONTROL_WORDS = 2;
 export const READ_AHEAD_BATCHES = 4;
 /** A consumer that takes no batch for this long is gone (it never said stop): the scanner stops by itself. */
 export const CONSUMER_IDLE_MS = 60_000;
+/** Error codes of the scanner's own (not errno): the searched directory left the roots; the consumer went idle. */
+export const SCAN_OUTSIDE_ROOTS = 'MCPD_SCAN_OUTSIDE_ROOTS';
+export const SCAN_CONSUMER_IDLE = 'MCPD_SCAN_CONSUMER_IDLE';
 
 export const DEFAULT_BATCH = { files: 256, bytes: 256 * 1024, ms: 20 } as const;

@@ -36,7 +36,13 @@ export class ScanRun {
     };
     const onExit = (code: number) => onError(new Error(`the scanner thread exited (${code})`));
     worker.on('message', onMessage).once('error', onError).once('exit', onExit);
-    worker.postMessage({ job, control: this.words.buffer as SharedArrayBuffer } satisfies ToScanner);
+    try {
+      worker.postMessage({ job, control: this.words.buffer as SharedArrayBuffer } satisfies ToScanner);
+    } catch (error) {
+      // A job that cannot be copied to the thread (a library caller's odd glob, say): the thread never saw it.
+      finish(true);
+      throw error;
+    }
   }
 
   /** `finished` has settled: the thread no longer uses the job's descriptor. */

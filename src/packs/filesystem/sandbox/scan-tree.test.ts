@@ -11,7 +11,7 @@ import { appendFileSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { O_DIRECTORY, O_RDONLY } from './proc-fd.js';
-import type { ScanJob } from './scan-protocol.js';
+import { SCAN_OUTSIDE_ROOTS, type ScanJob } from './scan-protocol.js';
 import { readCapped, scanTree } from './scan-tree.js';
 
 const MARKER = 'OUTSIDE-MARKER-7c1e';
@@ -55,6 +55,7 @@ function scan(options: Partial<ScanJob> = {}, after?: (display: string) => void,
       maxFileBytes: 1_024,
       refuseHardLinks: true,
       batch: { files: 1, bytes: 64 * 1024, ms: 60_000 },
+      consumerIdleMs: 60_000,
       ...options,
     };
     const end = scanTree(job, {
@@ -115,6 +116,7 @@ describe('scanTree', () => {
       const job: ScanJob = {
         dirFd, display: '.', roots: [Buffer.from(root)], maxDepth: 1, maxEntries: 100, read: true, maxFileBytes: 4_096, refuseHardLinks: true,
         batch: { files: 100, bytes: 1_000, ms: 60_000 },
+        consumerIdleMs: 60_000,
       };
       scanTree(job, {
         stopped: () => false,
@@ -166,6 +168,28 @@ describe('scanTree', () => {
       if (display === 'd/a.txt') renameSync(join(root, 'd'), join(outside, 'moved'));
     });
     assert.deepEqual(displays(scanned), ['d/a.txt', 'z.txt']);
+  });
+
+  test('the scanned directory moved out of the roots before the scan starts (a queued scan) is not listed', () => {
+    put('sub/inside.txt');
+    const dirFd = openSync(join(root, 'sub'), O_RDONLY | O_DIRECTORY);
+    try {
+      // Verified by the main thread while inside; moved out while the scan waited for a thread.
+      renameSync(join(root, 'sub'), join(outside, 'sub'));
+      writeFileSync(join(outside, 'sub', 'PRIVATE-name.txt'), MARKER);
+      const emitted: string[] = [];
+      const job: ScanJob = {
+        dirFd, display: 'sub', roots: [Buffer.from(root)], maxDepth: 10, maxEntries: 100, read: false, maxFileBytes: 1_024, refuseHardLinks: true,
+        batch: { files: 1, bytes: 1_024, ms: 60_000 }, consumerIdleMs: 60_000,
+      };
+      assert.throws(
+        () => scanTree(job, { stopped: () => false, emit: (batch) => emitted.push(...batch.files.map((file) => file.display)) }),
+        (error: unknown) => (error as { code?: string }).code === SCAN_OUTSIDE_ROOTS,
+      );
+      assert.deepEqual(emitted, []);
+    } finally {
+      closeSync(dirFd);
+    }
   });
 
   test('a directory swapped for a symlink outside after the listing is not entered', () => {

@@ -35,13 +35,13 @@
  * (a search that skipped files for that would report partial results as
  * complete).
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
 import { isWithinBytes } from './containment.js';
 import { atPathBytes } from './entries.js';
 import { errnoOf } from './fs-errors.js';
 import { globMatcher } from './glob.js';
 import { fdPath, kernelPathOfSync, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_RDONLY } from './proc-fd.js';
-import type { ScanBatch, ScanEnd, ScanJob, ScanRecord } from './scan-protocol.js';
+import { SCAN_OUTSIDE_ROOTS, type ScanBatch, type ScanEnd, type ScanJob, type ScanRecord } from './scan-protocol.js';
 import { childDisplay } from './scope.js';
 
 const FILE_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
@@ -75,6 +75,36 @@ function openAt(dirFd: number, name: Buffer, flags: number): number | undefined 
     if (FATAL.has(errnoOf(error) ?? '')) throw error;
     return undefined;
   }
+}
+
+/**
+ * The directory's entries with their types. Where the filesystem does not report types (XFS without ftype,
+ * some NFS, CIFS and FUSE mounts) Node lstat's each entry and fails the whole listing on one that vanished
+ * meanwhile: then the names are listed alone and typed one by one, skipping the vanished.
+ */
+function listEntries(dirFd: number): Dirent<Buffer>[] {
+  try {
+    return readdirSync(fdPath(dirFd), { withFileTypes: true, encoding: 'buffer' });
+  } catch (error) {
+    if (errnoOf(error) !== 'ENOENT') throw error;
+  }
+  const entries: Dirent<Buffer>[] = [];
+  for (const name of readdirSync(fdPath(dirFd), { encoding: 'buffer' })) {
+    let stats: Stats;
+    try {
+      stats = lstatSync(atPathBytes(dirFd, name));
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') continue;
+      throw error;
+    }
+    entries.push(typedEntry(name, stats));
+  }
+  return entries;
+}
+
+/** A Dirent-shaped entry from an lstat (only what the walk asks of it). */
+function typedEntry(name: Buffer, stats: Stats): Dirent<Buffer> {
+  return { name, isFile: () => stats.isFile(), isDirectory: () => stats.isDirectory() } as Dirent<Buffer>;
 }
 
 /** The open descriptor's kernel path is inside a root (false when it cannot be told). */
@@ -192,7 +222,11 @@ export function scanTree(job: ScanJob, sink: ScanSink): ScanEnd {
   }
   const include = job.glob ? globMatcher(job.glob) : undefined;
   const batcher = new Batcher(sink, job.batch);
-  const visited = new Set([inode(fstatSync(job.dirFd))]);
+  const start = fstatSync(job.dirFd);
+  // Verified on the main thread, but perhaps long ago (a scan waits for a free thread): moved out of the roots
+  // since, it must not be listed.
+  if (!insideRoots(job.dirFd, start, job.roots)) throw Object.assign(new Error('the searched directory is no longer inside the roots'), { code: SCAN_OUTSIDE_ROOTS });
+  const visited = new Set([inode(start)]);
   let count = 0;
 
   /** The file's length, its bytes in the batcher's last room; undefined when it is skipped. */
@@ -216,7 +250,7 @@ export function scanTree(job: ScanJob, sink: ScanSink): ScanEnd {
   function visit(dirFd: number, display: string, relative: string, depth: number): boolean {
     let entries: Dirent<Buffer>[];
     try {
-      entries = readdirSync(fdPath(dirFd), { withFileTypes: true, encoding: 'buffer' });
+      entries = listEntries(dirFd);
     } catch (error) {
       // A subdirectory the process may not read (or one removed meanwhile) is skipped, not fatal.
       if (depth > 1 && UNREADABLE.has(errnoOf(error) ?? '')) return false;

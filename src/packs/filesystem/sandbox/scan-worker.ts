@@ -13,7 +13,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { errnoOf } from './fs-errors.js';
-import { CONSUMER_IDLE_MS, CONTROL_CONSUMED, CONTROL_STOP, READ_AHEAD_BATCHES, type FromScanner, type ToScanner } from './scan-protocol.js';
+import { CONTROL_CONSUMED, CONTROL_STOP, READ_AHEAD_BATCHES, SCAN_CONSUMER_IDLE, type FromScanner, type ToScanner } from './scan-protocol.js';
 import { scanTree, type ScanSink } from './scan-tree.js';
 
 const port = parentPort;
@@ -23,6 +23,7 @@ port.on('message', ({ job, control }: ToScanner) => {
   const words = new Int32Array(control);
   const post = (message: FromScanner, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   let sent = 0;
+  let idled = false;
   const sink: ScanSink = {
     stopped: () => Atomics.load(words, CONTROL_STOP) !== 0,
     emit(batch) {
@@ -31,12 +32,18 @@ port.on('message', ({ job, control }: ToScanner) => {
       for (;;) {
         const consumed = Atomics.load(words, CONTROL_CONSUMED);
         if (sent - consumed <= READ_AHEAD_BATCHES || sink.stopped()) return;
-        if (Atomics.wait(words, CONTROL_CONSUMED, consumed, CONSUMER_IDLE_MS) === 'timed-out') Atomics.store(words, CONTROL_STOP, 1);
+        if (Atomics.wait(words, CONTROL_CONSUMED, consumed, job.consumerIdleMs) === 'timed-out') {
+          idled = true;
+          Atomics.store(words, CONTROL_STOP, 1);
+        }
       }
     },
   };
   try {
-    post({ op: 'end', ...scanTree(job, sink) });
+    const end = scanTree(job, sink);
+    // Stopped by itself, not by the consumer: what was sent is not the whole scan, and must not pass for it.
+    if (idled) post({ op: 'error', code: SCAN_CONSUMER_IDLE, message: 'the consumer took no files for too long' });
+    else post({ op: 'end', ...end });
   } catch (error) {
     post({ op: 'error', code: errnoOf(error), message: error instanceof Error ? error.message : String(error) });
   }

@@ -170,4 +170,19 @@ describe('Sandbox.scanFiles', () => {
       single.close();
     }
   });
+
+  test('a consumer that takes nothing for consumerIdleMs gets TIMEOUT, never a short scan passed off as complete', async () => {
+    // Fourteen 200 KiB files: one a batch, more than the read-ahead, so the thread waits for the consumer.
+    const big = join(root, 'big-files');
+    await mkdir(big);
+    try {
+      for (let i = 0; i < 14; i++) await writeFile(join(big, `f${String(i).padStart(2, '0')}.txt`), 'y'.repeat(200 * 1024));
+      const scan = sandbox.scanFiles('big-files', { ...OPTIONS, maxFileBytes: 300 * 1024, consumerIdleMs: 200 });
+      assert.equal((await scan.next()).done, false);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.match(await failure((async () => { for (let step = await scan.next(); !step.done; step = await scan.next()); })()), /^TIMEOUT/);
+    } finally {
+      await rm(big, { recursive: true, force: true });
+    }
+  });
 });

@@ -12,17 +12,20 @@
  */
 import { globMatcher } from './glob.js';
 import type { Lexical } from './locate.js';
-import { DEFAULT_BATCH, type FromScanner } from './scan-protocol.js';
+import { McpdError } from '../../../chassis/errors.js';
+import { CONSUMER_IDLE_MS, DEFAULT_BATCH, SCAN_CONSUMER_IDLE, SCAN_OUTSIDE_ROOTS, type FromScanner } from './scan-protocol.js';
 import { scanCancelled, type ScanPool } from './scan-pool.js';
 import type { ScanRun } from './scan-run.js';
 import type { RootScope } from './scope.js';
 import type { ScannedFile, ScanOptions, ScanSummary } from './types.js';
-import { closeQuietly, openDirectory } from './verified-open.js';
+import { closeQuietly, openDirectory, outsideRoots } from './verified-open.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** The thread's failure as a system error (fsFailure maps its errno code), or an internal one. */
-function scannerError(message: Extract<FromScanner, { op: 'error' }>): Error {
+/** The thread's failure: its own refusals as McpdErrors, a system error (fsFailure maps its errno code), or an internal one. */
+function scannerError(message: Extract<FromScanner, { op: 'error' }>, display: string): Error {
+  if (message.code === SCAN_OUTSIDE_ROOTS) return outsideRoots(display);
+  if (message.code === SCAN_CONSUMER_IDLE) return new McpdError('TIMEOUT', `The scan of ${display} stopped: its results were not taken for too long`);
   return Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code });
 }
 
@@ -52,6 +55,7 @@ export async function* scanFiles(
         refuseHardLinks: options.refuseHardLinks,
         glob: options.glob,
         batch: DEFAULT_BATCH,
+        consumerIdleMs: options.consumerIdleMs ?? CONSUMER_IDLE_MS,
       },
       signal,
     );
@@ -60,7 +64,7 @@ export async function* scanFiles(
     for (;;) {
       const message = await run.next();
       if (message.op === 'end') return { entriesCapped: message.entriesCapped, depthCapped: message.depthCapped, filesSeen: message.filesSeen };
-      if (message.op === 'error') throw scannerError(message);
+      if (message.op === 'error') throw scannerError(message, directory.located.display);
       const buffer = message.buffer ? Buffer.from(message.buffer) : undefined;
       for (const file of message.files) {
         if (signal?.aborted) throw scanCancelled();

@@ -70,6 +70,8 @@ export interface ScanOptions extends WalkOptions {
   maxFileBytes: number;
   /** Only files whose path relative to the scanned directory (`src/a.ts`) matches (picomatch, dotfiles included). */
   glob?: { pattern: string; caseSensitive: boolean };
+  /** A consumer that takes no files for this long is taken as gone: the scan ends with TIMEOUT (default 60 s). */
+  consumerIdleMs?: number;
 }
 
 /** A regular file below the scanned directory, verified inside a root when read. */
