@@ -33,12 +33,26 @@ function contentOf(outcome: HttpOutcome): Record<string, unknown>[] {
 }
 
 function structuredOf(outcome: HttpOutcome): Record<string, unknown> {
-  const { body, ...rest } = outcome;
-  const view: Record<string, unknown> = { kind: body.kind };
-  if (body.kind === 'json') view.json = body.json;
-  else if (body.kind === 'binary') Object.assign(view, { mimeType: body.mimeType, bytes: body.bytes, included: body.base64 !== undefined });
-  else view.text = body.text;
-  return { ...rest, body: view };
+  const body = outcome.body;
+  const view =
+    body.kind === 'json'
+      ? { kind: body.kind, json: body.json }
+      : body.kind === 'binary'
+        ? { kind: body.kind, mimeType: body.mimeType, bytes: body.bytes, included: body.base64 !== undefined }
+        : { kind: body.kind, text: body.text };
+  // Built field by field (no rest/spread copies: this runs on every call).
+  const structured: Record<string, unknown> = {
+    url: outcome.url,
+    status: outcome.status,
+    headers: outcome.headers,
+    truncated: outcome.truncated,
+    bytes: outcome.bytes,
+    attempts: outcome.attempts,
+    redirects: outcome.redirects,
+  };
+  if (outcome.cached !== undefined) structured.cached = outcome.cached;
+  structured.body = view;
+  return structured;
 }
 
 export function httpRequestTool(settings: HttpRequestsSettings, client: () => HttpClient): ToolDefinition<any, any> {
