@@ -20,12 +20,29 @@ const agent = createVettedAgent({ policy: addresses, connectTimeoutMs: settings.
 const client = new HttpClient(settings, { dispatcher: agent, urlPolicy: new UrlPolicy(settings, addresses), breakers: new HostBreakers(settings.breaker) });
 const tool = httpRequestTool(settings, () => client);
 
+/** The part of mcpd's handler context the tool uses, over the SDK's request signal. */
+function contextOf(signal) {
+  return {
+    identity: undefined,
+    signal,
+    onAbort(listener) {
+      const onAbort = () => listener(signal.reason);
+      if (signal.aborted) {
+        onAbort();
+        return () => {};
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      return () => signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 function build() {
   const server = new McpServer({ name: 'sdk-http', version: '1.0.0' });
   server.registerTool(
     tool.name,
     { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output, annotations: tool.annotations },
-    (args, ctx) => tool.handler(args, { signal: ctx?.mcpReq?.signal ?? new AbortController().signal, identity: undefined }),
+    (args, ctx) => tool.handler(args, contextOf(ctx?.mcpReq?.signal ?? new AbortController().signal)),
   );
   return server;
 }

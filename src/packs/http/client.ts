@@ -104,10 +104,17 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
 }
 
 export class HttpClient {
+  /** The operator's per-host headers and secrets, listed once (looked up on every hop). */
+  private readonly hostHeaders: [string, Record<string, string>][];
+  private readonly hostSecrets: [string, Record<string, string>][];
+
   constructor(
     private readonly settings: HttpRequestsSettings,
     private readonly deps: HttpClientDeps,
-  ) {}
+  ) {
+    this.hostHeaders = Object.entries(settings.hosts).map(([pattern, entry]) => [pattern, entry.headers]);
+    this.hostSecrets = Object.entries(settings.hostSecrets);
+  }
 
   async request(call: HttpCall, ctx: HttpCallContext): Promise<HttpOutcome> {
     if (!this.settings.methods.includes(call.method)) throw new McpdError('PERMISSION_DENIED', `Method ${call.method} is not enabled (allowed: ${this.settings.methods.join(', ')})`);
@@ -187,8 +194,8 @@ export class HttpClient {
     const add = (values: Record<string, string>) => {
       for (const [name, value] of Object.entries(values)) headers[name.toLowerCase()] = value;
     };
-    for (const [pattern, entry] of Object.entries(this.settings.hosts)) if (hostMatches(pattern, url.hostname)) add(entry.headers);
-    for (const [pattern, values] of Object.entries(this.settings.hostSecrets)) {
+    for (const [pattern, values] of this.hostHeaders) if (hostMatches(pattern, url.hostname)) add(values);
+    for (const [pattern, values] of this.hostSecrets) {
       if (!hostMatches(pattern, url.hostname)) continue;
       if (url.protocol !== 'https:' && !isLoopbackLiteral(url.hostname)) {
         throw new McpdError('PERMISSION_DENIED', `Credentials configured for ${url.hostname} are sent only over https; use an https:// URL`);

@@ -141,3 +141,19 @@ test('a range that is not a CIDR is a configuration error', () => {
     );
   }
 });
+
+test('remembered verdicts: a repeated address gets the same answer, and so does every address past the memory bound', () => {
+  const policy = new AddressPolicy(['10.1.0.0/16']);
+  for (let round = 0; round < 2; round++) {
+    assert.equal(policy.refusal('127.0.0.1'), 'a loopback address');
+    assert.equal(policy.refusal('10.1.2.3'), undefined);
+    assert.equal(policy.refusal('10.2.0.1'), 'a private address');
+    assert.equal(policy.refusal('8.8.8.8'), undefined);
+  }
+  // More distinct addresses than are remembered: the memory is cleared and refilled, never wrong.
+  for (let i = 0; i < 3000; i++) {
+    const ip = `10.${(i >> 8) & 255}.${i & 255}.1`;
+    assert.equal(policy.refusal(ip), ip.startsWith('10.1.') ? undefined : 'a private address', ip);
+  }
+  assert.equal(policy.refusal('127.0.0.1'), 'a loopback address');
+});

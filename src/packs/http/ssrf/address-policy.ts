@@ -138,8 +138,13 @@ function parseNetwork(cidr: string): Range {
   throw new McpdError('VALIDATION_ERROR', `allowPrivateNetworks: ${JSON.stringify(cidr)} is not a CIDR range (e.g. 10.1.2.0/24, fd00::/8)`);
 }
 
+/** Verdicts kept per policy: a host's addresses repeat on every call, and classifying one costs ~2 µs (ipaddr.js parse, ranges). */
+const MAX_REMEMBERED = 1024;
+
 export class AddressPolicy {
   private readonly networks: Range[];
+  /** The address text → its refusal ('' when allowed); cleared whole when full (the policy never changes). */
+  private readonly verdicts = new Map<string, string>();
 
   /** `allowPrivateNetworks`: CIDR ranges (a bare address is a single host) that may be reached although not public. */
   constructor(allowPrivateNetworks: readonly string[]) {
@@ -152,6 +157,16 @@ export class AddressPolicy {
    * or undefined when it may.
    */
   refusal(ip: string): string | undefined {
+    let verdict = this.verdicts.get(ip);
+    if (verdict === undefined) {
+      verdict = this.judge(ip) ?? '';
+      if (this.verdicts.size >= MAX_REMEMBERED) this.verdicts.clear();
+      this.verdicts.set(ip, verdict);
+    }
+    return verdict === '' ? undefined : verdict;
+  }
+
+  private judge(ip: string): string | undefined {
     const address = parseIp(ip);
     if (!address) return 'not an IP address';
     const range = rangeOf(address);
