@@ -52,18 +52,24 @@ export interface RawEntry {
   stats: Stats;
 }
 
-/** The entries of the directory open as `dirFd`, lstat'ed through it, sorted by name; entries that vanish meanwhile are skipped. */
-export async function readEntries(dirFd: number): Promise<RawEntry[]> {
+/**
+ * The first `limit` entries by name of the directory open as `dirFd`, lstat'ed through it; entries that vanish
+ * meanwhile are skipped. Names are sorted before anything is lstat'ed, so a listing capped at N costs N lstats
+ * (each a threadpool round trip), not one per entry of a directory of a million.
+ */
+export async function readEntries(dirFd: number, limit = Infinity): Promise<RawEntry[]> {
   const names = await readdir(fdPath(dirFd), { encoding: 'buffer' });
+  names.sort(Buffer.compare);
   const entries: RawEntry[] = [];
   for (const nameBytes of names) {
+    if (entries.length >= limit) break;
     try {
       entries.push({ name: nameBytes.toString('utf8'), nameBytes, stats: await lstat(atPathBytes(dirFd, nameBytes)) });
     } catch (error) {
       if (errnoOf(error) !== 'ENOENT') throw error;
     }
   }
-  return entries.sort((a, b) => Buffer.compare(a.nameBytes, b.nameBytes));
+  return entries;
 }
 
 /** EntryInfo for each raw entry of the directory displayed as `dirDisplay`. */

@@ -183,6 +183,25 @@ describe('reading', () => {
     assert.equal(top.info.type, 'directory');
   });
 
+  test('readDir with a limit gives the first entries by name, whatever order the directory holds them in', async () => {
+    const many = join(root, 'many');
+    await mkdir(many);
+    try {
+      // Created in reverse order: a directory's own order is not the name order.
+      for (let i = 59; i >= 0; i--) await writeFile(join(many, `e${String(i).padStart(2, '0')}`), '');
+      const all = (await sandbox.readDir('many')).entries.map((entry) => entry.name);
+      assert.equal(all.length, 60);
+      assert.deepEqual(all, [...all].sort());
+      const first = await sandbox.readDir('many', { limit: 7 });
+      assert.deepEqual(first.entries.map((entry) => entry.name), all.slice(0, 7));
+      const walked: string[] = [];
+      for await (const entry of sandbox.walk('many', { maxDepth: 1, maxEntries: 5 })) walked.push(entry.name);
+      assert.deepEqual(walked, all.slice(0, 5));
+    } finally {
+      await rm(many, { recursive: true });
+    }
+  });
+
   test('readDir lists sorted entries with types and inside targets', async () => {
     const { located, entries } = await sandbox.readDir('docs');
     assert.equal(located.display, 'docs');

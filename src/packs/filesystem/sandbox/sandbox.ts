@@ -123,11 +123,12 @@ export class Sandbox {
     }
   }
 
-  /** The entries of a directory (sorted by name), listed through its verified descriptor. */
-  async readDir(input: string): Promise<{ located: Located; entries: EntryInfo[] }> {
+  /** The entries of a directory (sorted by name; the first `limit` of them), listed through its verified descriptor. */
+  async readDir(input: string, options: { limit?: number } = {}): Promise<{ located: Located; entries: EntryInfo[] }> {
     const directory = await openDirectory(this.scope, locateLexically(this.scope, input));
     try {
-      const entries = await describeEntries(this.scope, directory.handle.fd, directory.located.display, await readEntries(directory.handle.fd));
+      const raw = await readEntries(directory.handle.fd, options.limit);
+      const entries = await describeEntries(this.scope, directory.handle.fd, directory.located.display, raw);
       return { located: directory.located, entries };
     } catch (error) {
       throw fsFailure(error, directory.located.display);

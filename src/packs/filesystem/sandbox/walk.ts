@@ -27,7 +27,8 @@ export async function* walkTree(scope: RootScope, start: { handle: FileHandle; s
   async function* visit(dir: FileHandle, display: string, depth: number): AsyncGenerator<WalkEntry, boolean> {
     let entries: RawEntry[];
     try {
-      entries = await readEntries(dir.fd);
+      // One more than the cap leaves room for, to tell that the cap was reached.
+      entries = await readEntries(dir.fd, options.maxEntries - count + 1);
     } catch (error) {
       // A subdirectory the process may not read (or one removed meanwhile) is skipped, not fatal.
       if (depth > 1 && UNREADABLE.has(errnoOf(error) ?? '')) return false;

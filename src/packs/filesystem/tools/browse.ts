@@ -29,7 +29,8 @@ export function listTool(tools: FilesystemTools): ToolDefinition<any, any> {
         const roots = sandbox.roots.map((root, index) => ({ name: root.name, display: index === 0 ? '.' : root.path, type: 'directory', size: 0, modified: '' }));
         return { content: [{ type: 'text', text: roots.map((root) => `[root] ${root.name}`).join('\n') || '(no roots)' }], structuredContent: { path: '', entries: roots, truncated: false } };
       }
-      const { located, entries } = await sandbox.readDir(args.path);
+      // One more than is shown tells whether there were more.
+      const { located, entries } = await sandbox.readDir(args.path, { limit: settings.tree.maxEntries + 1 });
       const shown = entries.slice(0, settings.tree.maxEntries);
       const text = shown.map((item) => `${item.type === 'directory' ? '[dir] ' : item.type === 'symlink' ? '[link]' : '[file]'} ${item.name}${item.type === 'file' ? ` (${describeSize(item.size)})` : ''}`).join('\n');
       return {
