@@ -205,7 +205,10 @@ async function makeVariant(key, ctx, doc) {
         identity: undefined,
         onAbort(listener) {
           (listeners ??= []).push(listener);
-          return () => listeners.splice(listeners.indexOf(listener), 1);
+          return () => {
+            const index = listeners.indexOf(listener);
+            if (index !== -1) listeners.splice(index, 1);
+          };
         },
       };
     };

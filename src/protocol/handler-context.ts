@@ -92,7 +92,14 @@ export class HandlerContextImpl implements ToolContext {
   onAbort(listener: (reason: unknown) => void): () => void {
     const override = this.signalOverride;
     if (!override) return this.request.onAbort(listener);
-    const onAbort = () => listener(override.reason);
+    // As on the request path: a faulty listener is logged; thrown from an AbortSignal listener it would crash the process.
+    const onAbort = () => {
+      try {
+        listener(override.reason);
+      } catch (error) {
+        this.logger.error({ err: error }, 'an abort listener threw');
+      }
+    };
     if (override.aborted) {
       onAbort();
       return () => {};

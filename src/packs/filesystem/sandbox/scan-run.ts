@@ -67,6 +67,9 @@ export class ScanRun {
   /** Asks the thread to stop at its next entry (it wakes if it waits for the consumer). */
   stop(): void {
     Atomics.store(this.words, CONTROL_STOP, 1);
+    // Moving the word it waits on: a thread between its stop check and its wait does not sleep (a lost wake-up
+    // would hold the thread and the descriptor for consumerIdleMs, and pass for an idle consumer).
+    Atomics.add(this.words, CONTROL_CONSUMED, 1);
     Atomics.notify(this.words, CONTROL_CONSUMED);
   }
 

@@ -192,6 +192,21 @@ describe('scanTree', () => {
     }
   });
 
+  test('the scanned directory removed before the scan starts is not found (ENOENT), not refused', () => {
+    mkdirSync(join(root, 'gone'));
+    const dirFd = openSync(join(root, 'gone'), O_RDONLY | O_DIRECTORY);
+    try {
+      rmSync(join(root, 'gone'), { recursive: true });
+      const job: ScanJob = {
+        dirFd, display: 'gone', roots: [Buffer.from(root)], maxDepth: 10, maxEntries: 100, read: true, maxFileBytes: 1_024, refuseHardLinks: true,
+        batch: { files: 1, bytes: 1_024, ms: 60_000 }, consumerIdleMs: 60_000,
+      };
+      assert.throws(() => scanTree(job, { stopped: () => false, emit: () => assert.fail('nothing to emit') }), (error: unknown) => (error as { code?: string }).code === 'ENOENT');
+    } finally {
+      closeSync(dirFd);
+    }
+  });
+
   test('a directory swapped for a symlink outside after the listing is not entered', () => {
     put('a.txt');
     put('d/b.txt');

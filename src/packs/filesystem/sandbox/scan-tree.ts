@@ -224,7 +224,8 @@ export function scanTree(job: ScanJob, sink: ScanSink): ScanEnd {
   const batcher = new Batcher(sink, job.batch);
   const start = fstatSync(job.dirFd);
   // Verified on the main thread, but perhaps long ago (a scan waits for a free thread): moved out of the roots
-  // since, it must not be listed.
+  // since, it must not be listed; removed since, it is not found (as verified-open.ts says of a removed file).
+  if (start.nlink === 0) throw Object.assign(new Error('the searched directory was removed'), { code: 'ENOENT' });
   if (!insideRoots(job.dirFd, start, job.roots)) throw Object.assign(new Error('the searched directory is no longer inside the roots'), { code: SCAN_OUTSIDE_ROOTS });
   const visited = new Set([inode(start)]);
   let count = 0;
