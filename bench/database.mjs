@@ -53,7 +53,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import {
-  closedLoop, envList, envNumber, exited, fmt, freePort, HOST, newAcc, parseRpc, percentile, procStatus, RawHttp, resetHwm, runStandalone, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
+  envList, envNumber, interleavedRounds, exited, fmt, freePort, HOST, newAcc, parseRpc, percentile, procStatus, RawHttp, resetHwm, runStandalone, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -313,19 +313,9 @@ async function benchLatency(ctx, out) {
     for (const callers of DB_CONFIG.concurrency) {
       const accs = Object.fromEntries(ready.map((k) => [k, newAcc()]));
       for (const k of ready) if (variants[k].srv) variants[k].hwmReset = resetHwm(variants[k].srv.child.pid);
-      for (const k of ready) {
-        step(`${callers} caller(s): warm-up ${k}`);
-        await closedLoop(variants[k], callers, DB_CONFIG.warmup * 1000, newAcc());
-      }
-      const loads = [];
-      for (let round = 0; round < DB_CONFIG.rounds; round++) {
-        step(`${callers} caller(s): round ${round + 1}/${DB_CONFIG.rounds}`);
-        loads.push(os.loadavg()[0]);
-        for (let i = 0; i < ready.length; i++) {
-          const k = ready[(i + round) % ready.length];
-          await closedLoop(variants[k], callers, slice, accs[k]);
-        }
-      }
+      const loads = await interleavedRounds(variants, ready, {
+        callers, warmupMs: DB_CONFIG.warmup * 1000, rounds: DB_CONFIG.rounds, sliceMs: slice, accs, label: `${callers} caller(s): `, step,
+      });
       for (const k of ready) {
         const { cpuUsPerCall, ...summary } = summarize(accs[k]);
         runs.push({

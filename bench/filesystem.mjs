@@ -81,7 +81,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
-  closedLoop, envList, envNumber, fmt, HOST, median, newAcc, procCpuSec, RawHttp, runStandalone, stopChild, summarize, table, tail, toolCallRequest,
+  envList, envNumber, interleavedRounds, fmt, HOST, median, newAcc, procCpuSec, RawHttp, runStandalone, stopChild, summarize, table, tail, toolCallRequest,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -422,22 +422,11 @@ async function benchRead(env, out) {
     for (const callers of FS_CONFIG.concurrency) {
       const accs = Object.fromEntries(keys.map((k) => [k, newAcc()]));
       const sliceP50 = Object.fromEntries(keys.map((k) => [k, []]));
-      for (const k of keys) {
-        step(`read: ${callers} caller(s): warm-up ${k}`);
-        await closedLoop(variants[k], callers, FS_CONFIG.warmup * 1000, newAcc());
-      }
-      const loads = [];
-      for (let round = 0; round < FS_CONFIG.rounds; round++) {
-        step(`read: ${callers} caller(s): round ${round + 1}/${FS_CONFIG.rounds}`);
-        loads.push(os.loadavg()[0]);
-        env.noise.sample();
-        for (let i = 0; i < keys.length; i++) {
-          const k = keys[(i + round) % keys.length];
-          const before = accs[k].latencies.length;
-          await closedLoop(variants[k], callers, slice, accs[k]);
-          sliceP50[k].push(median(accs[k].latencies.slice(before)));
-        }
-      }
+      const loads = await interleavedRounds(variants, keys, {
+        callers, warmupMs: FS_CONFIG.warmup * 1000, rounds: FS_CONFIG.rounds, sliceMs: slice, accs, label: `read: ${callers} caller(s): `, step,
+        onRound: () => env.noise.sample(),
+        onSlice: (k, before) => sliceP50[k].push(median(accs[k].latencies.slice(before))),
+      });
       for (const k of keys) {
         const { cpuUsPerCall, ...summary } = summarize(accs[k]);
         runs.push({ variant: k, label: READ_LABELS[k], callers, ...summary, serverCpuUsPerCall: cpuUsPerCall.server, sliceP50Ms: sliceP50[k], loadavg: loads });

@@ -42,7 +42,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
 import {
-  closedLoop, envList, envNumber, exited, fmt, freePort, HOST, newAcc, parseRpc, procStatus, RawHttp, resetHwm, runStandalone, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
+  closedLoop, envList, envNumber, interleavedRounds, exited, fmt, freePort, HOST, newAcc, parseRpc, procStatus, RawHttp, resetHwm, runStandalone, stopChild, summarize, table, tail, toolCallRequest, waitForPort,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -291,19 +291,9 @@ async function benchDoc(ctx, out, doc) {
     for (const callers of HTTP_CONFIG.concurrency) {
       const accs = Object.fromEntries(ready.map((k) => [k, newAcc()]));
       for (const k of ready) if (variants[k].srv) variants[k].hwmReset = resetHwm(variants[k].srv.child.pid);
-      for (const k of ready) {
-        step(`${doc}, ${callers} caller(s): warm-up ${k}`);
-        await closedLoop(variants[k], callers, HTTP_CONFIG.warmup * 1000, newAcc());
-      }
-      const loads = [];
-      for (let round = 0; round < HTTP_CONFIG.rounds; round++) {
-        step(`${doc}, ${callers} caller(s): round ${round + 1}/${HTTP_CONFIG.rounds}`);
-        loads.push(os.loadavg()[0]);
-        for (let i = 0; i < ready.length; i++) {
-          const k = ready[(i + round) % ready.length];
-          await closedLoop(variants[k], callers, slice, accs[k]);
-        }
-      }
+      const loads = await interleavedRounds(variants, ready, {
+        callers, warmupMs: HTTP_CONFIG.warmup * 1000, rounds: HTTP_CONFIG.rounds, sliceMs: slice, accs, label: `${doc}, ${callers} caller(s): `, step,
+      });
       for (const k of ready) {
         const { cpuUsPerCall, ...summary } = summarize(accs[k]);
         runs.push({

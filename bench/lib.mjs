@@ -384,6 +384,32 @@ export function toolCallRequest(port, id, tool, args) {
 export const newAcc = () => ({ latencies: [], calls: 0, seconds: 0, errors: 0, lastError: undefined, benchCpuSec: 0, cpuSec: {} });
 
 /**
+ * Every variant warmed up (`warmupMs`, results dropped), then `rounds` rounds in which each runs one `sliceMs`
+ * slice into `accs[k]`, in an order rotated by the round so background load hits all alike. `onRound()` runs at
+ * the start of each round, `onSlice(k, latenciesBefore)` after each slice. Returns the 1-minute load average at
+ * the start of each round.
+ */
+export async function interleavedRounds(variants, keys, { callers, warmupMs, rounds, sliceMs, accs, label, step, onRound = () => {}, onSlice = () => {} }) {
+  for (const k of keys) {
+    step(`${label}warm-up ${k}`);
+    await closedLoop(variants[k], callers, warmupMs, newAcc());
+  }
+  const loads = [];
+  for (let round = 0; round < rounds; round++) {
+    step(`${label}round ${round + 1}/${rounds}`);
+    loads.push(os.loadavg()[0]);
+    onRound();
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[(i + round) % keys.length];
+      const before = accs[k].latencies.length;
+      await closedLoop(variants[k], callers, sliceMs, accs[k]);
+      onSlice(k, before);
+    }
+  }
+  return loads;
+}
+
+/**
  * `callers` loops, each calling `variant.call(worker)` as soon as its previous call returned, for `ms`.
  * With `acc`, failed calls are counted (otherwise the first one throws), latencies appended, and the CPU time
  * of this process and of every process in `variant.cpuPids` ({ name: pid }) added up.
