@@ -8,6 +8,7 @@
  */
 import type { Identity, LogLevel, ServerLogger, Transport } from '../api/types.js';
 import type { McpdError } from '../chassis/errors.js';
+import { LightSignal } from '../chassis/light-signal.js';
 import type { HeaderLookup } from './envelope.js';
 import type { JsonRpcId, Params } from './jsonrpc.js';
 import type { Session } from './session.js';
@@ -69,7 +70,8 @@ export class RequestContext {
   private scratch: Record<string, unknown> | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private abortReason: unknown = undefined;
-  private abortListeners: ((reason: unknown) => void)[] | undefined = undefined;
+  /** Created on the first onAbort: what its listeners hang on. */
+  private cancellation: LightSignal | undefined = undefined;
 
   constructor(exchange: Exchange, id: JsonRpcId, method: string, params: Params | undefined, era: Era, protocolVersion: string) {
     this.exchange = exchange;
@@ -119,30 +121,19 @@ export class RequestContext {
       listener(this.abortReason);
       return noop;
     }
-    (this.abortListeners ??= []).push(listener);
-    return () => {
-      const listeners = this.abortListeners;
-      const index = listeners ? listeners.indexOf(listener) : -1;
-      if (index !== -1) listeners!.splice(index, 1);
-    };
+    const signal = (this.cancellation ??= new LightSignal());
+    const onAbort = () => listener(signal.reason);
+    signal.addEventListener('abort', onAbort);
+    return () => signal.removeEventListener('abort', onAbort);
   }
 
   abort(reason: unknown): void {
     if (this.abortReason !== undefined) return;
     this.abortReason = reason ?? new Error('aborted');
     this.controller?.abort(this.abortReason);
-    const listeners = this.abortListeners;
-    this.abortListeners = undefined;
-    if (!listeners) return;
-    // Each runs even when an earlier one throws; a handler's faulty listener is logged, never thrown into
-    // whoever aborts (a cancellation, a dropped connection, the deadline sweeper).
-    for (const listener of listeners) {
-      try {
-        listener(this.abortReason);
-      } catch (error) {
-        this.loggerFactory?.().error({ err: error }, 'an abort listener threw');
-      }
-    }
+    // A handler's faulty listener is logged, never thrown into whoever aborts (a cancellation, a dropped
+    // connection, the deadline sweeper).
+    this.cancellation?.abort(this.abortReason, (error) => this.loggerFactory?.().error({ err: error }, 'an abort listener threw'));
   }
 
   /** Milliseconds since the request arrived. */

@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import { McpdError } from '../../chassis/errors.js';
-import type { AbortSignalLike } from './call-signal.js';
+import type { AbortSignalLike } from '../../chassis/light-signal.js';
 
 /** An undici body (a Readable); any other async iterable of bytes is read through `Readable.from`. */
 export type CappedBody = Readable | AsyncIterable<Uint8Array | string>;

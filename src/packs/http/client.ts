@@ -11,7 +11,7 @@ import type { Identity } from '../../api/types.js';
 import type { ResultCache } from '../../chassis/cache/result-cache.js';
 import { McpdError } from '../../chassis/errors.js';
 import { readCapped } from './body.js';
-import { CallSignal, type AbortSignalLike } from './call-signal.js';
+import { LightSignal, type AbortSignalLike } from '../../chassis/light-signal.js';
 import { viewBody, type BodyView } from './content.js';
 import type { HostBreakers } from './resilience/breakers.js';
 import { isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter, retryDelay, sleep } from './resilience/retry.js';
@@ -134,8 +134,8 @@ export class HttpClient {
         return { ...outcome, cached: true };
       }
     }
-    // One signal for the caller's cancellation and the call's deadline (see call-signal.ts for why not an AbortController).
-    const signal = new CallSignal();
+    // One signal for the caller's cancellation and the call's deadline (see light-signal.ts for why not an AbortController).
+    const signal = new LightSignal();
     const deadline = { passed: false };
     const timer = setTimeout(() => {
       deadline.passed = true;

@@ -8,7 +8,7 @@
  */
 import { errorChain, errorCode } from '../error-chain.js';
 import { McpdError, isAbortError } from '../../../chassis/errors.js';
-import type { AbortSignalLike } from '../call-signal.js';
+import type { AbortSignalLike } from '../../../chassis/light-signal.js';
 
 /** RFC 9110 §9.2.2: repeating these has the same effect as sending them once. */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
